@@ -1,0 +1,1 @@
+"""Augmenter plugins acting on (image, mask) pairs, and the pipeline that chains them."""

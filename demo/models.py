@@ -1,0 +1,37 @@
+"""The demo's model choices: bundled zoo entries (default first) plus folders, .onnx files or Hub ids given at
+launch. Each is loaded once, on first use, and kept."""
+
+from __future__ import annotations
+
+import threading
+
+from portraitseg.segmenter import Segmenter
+
+
+class ModelChoices:
+    def __init__(self, extra: list[str] | None = None, backend: str = "auto", device: str = "auto") -> None:
+        from portraitseg.zoo.catalog import bundled_models
+
+        self.names = list(dict.fromkeys([*bundled_models(), *(extra or [])]))
+        self.backend, self.device = backend, device
+        self._loaded: dict[str, Segmenter] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def default(self) -> str | None:
+        return self.names[0] if self.names else None
+
+    def get(self, name: str | None) -> Segmenter:
+        from portraitseg.api import load
+
+        name = name or self.default
+        with self._lock:
+            if name not in self._loaded:
+                self._loaded[name] = load(name, backend=self.backend, device=self.device)
+            return self._loaded[name]
+
+    def describe(self, name: str | None) -> str:
+        seg = self.get(name)
+        threads = getattr(seg.backend, "threads", 0)
+        where = f"{seg.provider}" + (f", {threads} threads" if threads else "")
+        return f"**Model** `{name or self.default}` · **backend** {seg.backend_name} ({where}) · input long side {seg.long_side}px"

@@ -1,0 +1,5 @@
+import sys
+
+from portraitseg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,70 @@
+"""The ``portraitseg`` command. Each sub-command lives in its own module and imports heavy libraries only when
+it runs, so ``portraitseg --help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from portraitseg import __version__
+from portraitseg.errors import PortraitsegError
+
+# command name -> module in portraitseg.cli (each defines ``add_arguments(parser)`` and ``run(args) -> int``)
+COMMANDS = {
+    "predict": ("predict", "segment images: write masks, probabilities, cut-outs or composites"),
+    "eval": ("evaluate", "score a model on a labelled folder (mIoU, dataset IoU, boundary F)"),
+    "train": ("train", "train a model from a config file with command-line overrides"),
+    "export": ("export", "export a model to ONNX (float or INT8)"),
+    "bench": ("bench", "measure model-call and whole-path latency per backend"),
+    "plugins": ("plugins", "list registered encoders, losses and augmenters with their plugins"),
+    "augment-preview": ("augment_preview", "write a grid of augmented training pairs to look at"),
+    "demo": ("demo", "start the web demo (photo upload and live webcam)"),
+    "webcam": ("webcam", "run the model on a camera or video file with OpenCV"),
+    "push": ("push", "upload a checkpoint with its model card to the Hugging Face Hub"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portraitseg",
+        description="Human portrait segmentation: person masks, cut-outs and background effects.",
+        epilog="Run 'portraitseg COMMAND --help' for a command's options. Models (-m): a zoo name (see "
+               "'portraitseg predict --help'), a checkpoint folder, an .onnx file, or hf://ORG/NAME[@REVISION].",
+    )
+    parser.add_argument("--version", action="version", version=f"portraitseg {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text.capitalize() + ".", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0 if not rest else 2
+    module_name, help_text = COMMANDS[args.command]
+    module = importlib.import_module(f"portraitseg.cli.{module_name}")
+    sub = argparse.ArgumentParser(prog=f"portraitseg {args.command}", description=help_text.capitalize() + ".",
+                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    module.add_arguments(sub)
+    sub_args = sub.parse_args(rest)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    try:
+        return int(module.run(sub_args) or 0)
+    except PortraitsegError as exc:
+        print(f"portraitseg {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"portraitseg {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

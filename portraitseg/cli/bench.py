@@ -1,0 +1,46 @@
+"""``portraitseg bench``: median and p95 latency of the model call and of the whole predict path."""
+
+from __future__ import annotations
+
+import argparse
+
+from portraitseg.cli.common import add_model_arguments
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.set_defaults(backend=None)
+    parser.add_argument("--backends", nargs="+", default=["onnxruntime", "torch"], choices=["onnxruntime", "torch"],
+                        help="backends to compare side by side in this run")
+    parser.add_argument("--size", type=int, default=None,
+                        help="model input long side (default: the model's own); a square image of this size "
+                             "is fed to the model call")
+    parser.add_argument("--image", default=None, help="image for the whole-path timing (default: a bundled example)")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from portraitseg.api import load
+    from portraitseg.benchmarking import format_rows, time_model_call, time_whole_path
+    from portraitseg.demo.examples import example_paths
+
+    image = args.image or str(example_paths()[0])
+    rows = []
+    for backend in args.backends:
+        segmenter = load(args.model, backend=backend, device=args.device, threads=args.threads)
+        if args.size:
+            segmenter.long_side = args.size
+        side = segmenter.long_side
+        batch = np.full((1, 3, side, side), 127.5, np.float32)
+        rows.append(dict(backend=segmenter.backend_name, provider=segmenter.provider,
+                         threads=getattr(segmenter.backend, "threads", "?"), input=f"{side}x{side}",
+                         what="model call", **time_model_call(segmenter.backend, batch, args.runs, args.warmup)))
+        rows.append(dict(backend=segmenter.backend_name, provider=segmenter.provider,
+                         threads=getattr(segmenter.backend, "threads", "?"), input=f"long side {side}",
+                         what="whole path", **time_whole_path(segmenter, image, args.runs, args.warmup)))
+    print(format_rows(rows))
+    print(f"whole path = decode {image} + resize + model + blur composite; median and p95 of {args.runs} runs")
+    return 0

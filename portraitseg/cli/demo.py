@@ -1,0 +1,31 @@
+"""``portraitseg demo``: the web page for photo uploads and the live webcam."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-m", "--model", action="append", default=[],
+                        help="extra model for the selector (checkpoint folder, .onnx file or hf://ORG/NAME); "
+                             "repeatable; the bundled models are always listed, the first -m is preselected")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for the network)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"])
+    parser.add_argument("--device", default="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from portraitseg.demo.models import ModelChoices
+    from portraitseg.demo.ui import build_app, launch
+
+    models = ModelChoices(args.model, backend=args.backend, device=args.device)
+    if args.model:  # what the user named comes first
+        models.names = list(dict.fromkeys([*args.model, *models.names]))
+    print(models.describe(models.default).replace("**", "").replace("`", ""))
+    launch(build_app(models), host=args.host, port=args.port, share=args.share)
+    return 0

@@ -1,0 +1,107 @@
+"""Read any image a user may hand us into uint8 RGB: files (EXIF-rotated, grayscale, RGBA, 16-bit, palette),
+PIL images and numpy arrays. Bad input raises :class:`ImageReadError` with the reason."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portraitseg.errors import ImageReadError
+
+ImageInput = Union[str, os.PathLike, np.ndarray, Image.Image]
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+MAX_PIXELS = 100_000_000
+
+
+def read_image(source: ImageInput) -> np.ndarray:
+    """Return ``source`` as a contiguous uint8 RGB array (H, W, 3)."""
+    if isinstance(source, np.ndarray):
+        return to_rgb8(source)
+    if isinstance(source, Image.Image):
+        return _pil_to_rgb8(source)
+    if isinstance(source, (str, os.PathLike)):
+        return _read_file(Path(source))
+    raise ImageReadError(f"cannot read an image from {type(source).__name__}; give a path, numpy array or PIL image")
+
+
+def _read_file(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImageReadError(f"{path}: the file is empty")
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
+            im.load()
+            return _pil_to_rgb8(ImageOps.exif_transpose(im))
+    except ImageReadError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise ImageReadError(f"{path}: not a readable image ({exc})") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"{path}: corrupt or truncated image ({exc})") from exc
+
+
+def _pil_to_rgb8(im: Image.Image) -> np.ndarray:
+    if im.mode in {"I;16", "I;16B", "I;16L", "I", "F"}:
+        return to_rgb8(np.asarray(im))
+    if im.mode in {"RGBA", "LA", "PA"} or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+    return to_rgb8(np.asarray(im.convert("RGB") if im.mode not in {"RGB", "RGBA", "L"} else im))
+
+
+def to_rgb8(array: np.ndarray) -> np.ndarray:
+    """Convert an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array of uint8, uint16, int or float to uint8 RGB.
+
+    16-bit data is scaled by 1/257; floats are taken as [0, 1] when their maximum is at most 1, else [0, 255];
+    an alpha channel is dropped (the colour underneath is kept).
+    """
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise ImageReadError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image array, got shape {array.shape}")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ImageReadError(f"the image is empty (shape {array.shape})")
+    array = array[..., :3]
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    if array.dtype == np.uint16 or (np.issubdtype(array.dtype, np.integer) and array.max() > 255):
+        return np.ascontiguousarray((array.astype(np.float32) / 257.0 + 0.5).clip(0, 255).astype(np.uint8))
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise ImageReadError("the image array holds NaN or infinite values")
+        scale = 255.0 if array.max() <= 1.0 else 1.0
+        return np.ascontiguousarray((array * scale + 0.5).clip(0, 255).astype(np.uint8))
+    if np.issubdtype(array.dtype, np.integer) or array.dtype == bool:
+        return np.ascontiguousarray(array.astype(np.uint8) * (255 if array.dtype == bool else 1))
+    raise ImageReadError(f"unsupported image dtype {array.dtype}")
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """Read a label mask as bool (H, W): pixels above 127 are the person."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            array = np.asarray(im.convert("L"))
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"{path}: unreadable mask ({exc})") from exc
+    return array > 127
+
+
+def list_images(paths: list[str | os.PathLike]) -> list[Path]:
+    """Expand files and folders (non-recursively, sorted) into image paths; unknown files in folders are skipped."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(c for c in p.iterdir() if c.is_file() and c.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            found.append(p)
+    return found

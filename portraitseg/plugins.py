@@ -1,0 +1,130 @@
+"""The plugin manager: built-ins and third-party plugins register encoders, losses and augmenters by name.
+
+Built-ins are loaded as default plugins through the same hooks as third-party ones (the ``llm`` / datasette
+pattern); third-party plugins come from the ``portraitseg`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from typing import Any, Callable, Iterator
+
+import pluggy
+
+from portraitseg import hookspecs
+from portraitseg.errors import PluginError
+
+ENTRY_POINT_GROUP = "portraitseg"
+KINDS = ("encoders", "losses", "augmenters")
+
+DEFAULT_PLUGINS = (
+    "portraitseg.zoo.encoders.plugin",
+    "portraitseg.trainers.losses",
+    "portraitseg.augment.plugin",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered factory and where it came from."""
+
+    name: str
+    factory: Callable[..., Any]
+    plugin: str
+    metadata: dict = field(default_factory=dict)
+
+
+class Registry:
+    """Name-to-factory table for one kind of component (encoders, losses or augmenters)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    def add(self, name: str, factory: Callable[..., Any], plugin: str, **metadata: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {plugin!r} registered a {self.kind[:-1]} with an invalid name {name!r}")
+        if not callable(factory):
+            raise PluginError(f"plugin {plugin!r} registered {self.kind[:-1]} {name!r} with a non-callable factory")
+        if name in self._entries:
+            first = self._entries[name].plugin
+            raise PluginError(
+                f"duplicate {self.kind[:-1]} name {name!r}: registered by plugin {first!r} and again by {plugin!r}"
+            )
+        self._entries[name] = Entry(name, factory, plugin, dict(metadata))
+
+    def get(self, name: str) -> Entry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            valid = ", ".join(sorted(self._entries)) or "(none)"
+            raise PluginError(f"unknown {self.kind[:-1]} {name!r}; valid names: {valid}") from None
+
+    def create(self, name: str, **kwargs: Any) -> Any:
+        """Build the component registered as ``name`` with ``kwargs``."""
+        return self.get(name).factory(**kwargs)
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(sorted(self._entries.values(), key=lambda e: e.name))
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # report which plugin broke, never swallow it
+            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc!r}") from exc
+        pm.register(plugin, name=ep.name)
+
+
+@functools.lru_cache(maxsize=None)
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager: default plugins, then entry-point plugins, then ``check_pending()``."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for module_name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(module_name), name=module_name)
+    _load_entry_points(pm)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin!r} has a hook implementation with no matching spec: {exc}") from exc
+    return pm
+
+
+@functools.lru_cache(maxsize=None)
+def get_registry(kind: str) -> Registry:
+    """Collect every plugin's registrations for ``kind`` ('encoders', 'losses' or 'augmenters')."""
+    if kind not in KINDS:
+        raise PluginError(f"unknown registry {kind!r}; valid: {', '.join(KINDS)}")
+    registry = Registry(kind)
+    hook = getattr(get_plugin_manager().hook, f"register_{kind}")
+    for impl in hook.get_hookimpls():  # registration order: default plugins first
+
+        def register(name: str, factory: Callable[..., Any], _plugin=impl.plugin_name, **metadata: Any) -> None:
+            registry.add(name, factory, _plugin, **metadata)
+
+        try:
+            impl.function(register)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin {impl.plugin_name!r} raised while registering {kind}: {exc!r}") from exc
+    return registry
+
+
+def reset() -> None:
+    """Forget the loaded plugins, so the next lookup loads them again (for tests and long-lived processes)."""
+    get_registry.cache_clear()
+    get_plugin_manager.cache_clear()

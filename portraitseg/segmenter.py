@@ -1,0 +1,72 @@
+"""The segmenter: image in, probability mask at the image's size out, whatever backend runs the model."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from portraitseg.geometry import plan_fit, to_input, to_original
+from portraitseg.image_io import ImageInput, read_image
+
+Backend = Callable[[np.ndarray], np.ndarray]
+
+
+class Segmenter:
+    """Calls a backend on images. Preprocessing keeps the aspect ratio: the image is scaled so its longer side is
+    ``long_side`` pixels, padded bottom/right to a multiple of ``multiple``, and the output is cropped and scaled
+    back to the original size."""
+
+    def __init__(self, backend: Backend, long_side: int, threshold: float = 0.5, multiple: int = 32,
+                 description: str = "") -> None:
+        self.backend = backend
+        self.long_side = long_side
+        self.threshold = threshold
+        self.multiple = multiple
+        self.description = description
+
+    def __repr__(self) -> str:
+        return (f"Segmenter({self.description or 'model'}, backend={self.backend_name}, provider={self.provider}, "
+                f"long_side={self.long_side})")
+
+    @property
+    def backend_name(self) -> str:
+        return getattr(self.backend, "name", type(self.backend).__name__)
+
+    @property
+    def provider(self) -> str:
+        return getattr(self.backend, "provider", "unknown")
+
+    def __call__(self, image: ImageInput) -> np.ndarray:
+        """Float32 probability (H, W) in [0, 1] at the original size of ``image``."""
+        rgb = read_image(image)
+        fit = plan_fit(rgb.shape[:2], self.long_side, self.multiple)
+        return to_original(self.backend(to_input(rgb, fit)[None])[0, 0], fit)
+
+    def mask(self, image: ImageInput, threshold: float | None = None) -> np.ndarray:
+        """Boolean person mask at the original size."""
+        return self(image) >= (self.threshold if threshold is None else threshold)
+
+    def segment_many(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[np.ndarray]:
+        """Yield one probability mask per image, in order, batching images whose model inputs share a shape."""
+        chunk: list[ImageInput] = []
+        for image in images:
+            chunk.append(image)
+            if len(chunk) == batch_size:
+                yield from self._run_chunk(chunk)
+                chunk = []
+        if chunk:
+            yield from self._run_chunk(chunk)
+
+    def _run_chunk(self, images: list[ImageInput]) -> list[np.ndarray]:
+        rgbs = [read_image(img) for img in images]
+        fits = [plan_fit(rgb.shape[:2], self.long_side, self.multiple) for rgb in rgbs]
+        results: list[np.ndarray | None] = [None] * len(images)
+        order = sorted(range(len(images)), key=lambda i: (fits[i].padded_h, fits[i].padded_w))
+        for _, group in groupby(order, key=lambda i: (fits[i].padded_h, fits[i].padded_w)):
+            indices = list(group)
+            probs = self.backend(np.stack([to_input(rgbs[i], fits[i]) for i in indices]))
+            for i, prob in zip(indices, probs):
+                results[i] = to_original(prob[0], fits[i])
+        return results  # type: ignore[return-value]

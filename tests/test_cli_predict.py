@@ -1,0 +1,66 @@
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from portraitseg.cli import main
+from portraitseg.image_io import read_image
+from tests.conftest import EXAMPLES
+
+PHOTO = EXAMPLES / "grace_hopper.jpg"
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(PHOTO, folder / "hopper.jpg")
+    shutil.copy(EXAMPLES / "astronaut.png", folder / "astronaut.png")
+    return folder
+
+
+@pytest.mark.parametrize("kind, mode, bands", [("mask", "L", 1), ("prob", "L", 1), ("cutout", "RGBA", 4),
+                                               ("blur", "RGB", 3), ("color", "RGB", 3), ("replace", "RGB", 3)])
+def test_every_output_kind_writes_a_png_at_the_original_size(kind, mode, bands, photos, tmp_path, tiny_checkpoint):
+    out = tmp_path / kind
+    args = ["predict", "-i", str(photos), "-o", str(out), "-m", str(tiny_checkpoint), "--output", kind]
+    if kind == "replace":
+        args += ["--background", str(EXAMPLES / "astronaut.png")]
+    assert main(args) == 0
+    for source in photos.iterdir():
+        written = Image.open(out / f"{source.stem}.png")
+        assert written.mode == mode and len(written.getbands()) == bands
+        assert written.size == Image.open(source).size
+    if kind == "mask":
+        assert set(np.unique(np.asarray(Image.open(out / "hopper.png")))) <= {0, 255}
+
+
+def test_outputs_agree_with_the_api(photos, tmp_path, tiny_checkpoint):
+    import portraitseg
+
+    prob = portraitseg.load(tiny_checkpoint)(PHOTO)
+    assert main(["predict", "-i", str(photos / "hopper.jpg"), "-o", str(tmp_path / "o"), "-m", str(tiny_checkpoint),
+                 "--output", "prob"]) == 0
+    written = np.asarray(Image.open(tmp_path / "o" / "hopper.png")).astype(np.float32) / 255
+    assert np.abs(written - prob).max() <= 1 / 255 + 1e-6
+    assert main(["predict", "-i", str(photos / "hopper.jpg"), "-o", str(tmp_path / "c"), "-m", str(tiny_checkpoint),
+                 "--output", "cutout"]) == 0
+    rgba = np.asarray(Image.open(tmp_path / "c" / "hopper.png"))
+    np.testing.assert_array_equal(rgba[..., :3], read_image(PHOTO))
+
+
+def test_a_corrupt_file_is_reported_and_the_rest_still_processed(photos, tmp_path, tiny_checkpoint, capsys):
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    code = main(["predict", "-i", str(photos), "-o", str(tmp_path / "out"), "-m", str(tiny_checkpoint)])
+    assert code == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["astronaut.png", "hopper.png"]
+    assert "broken.jpg" in capsys.readouterr().err
+
+
+def test_bad_colour_and_unknown_model_exit_with_a_message(photos, tmp_path, tiny_checkpoint, capsys):
+    assert main(["predict", "-i", str(photos), "-o", str(tmp_path), "-m", str(tiny_checkpoint), "--output", "color",
+                 "--background", "not-a-colour"]) == 2
+    assert "not a colour" in capsys.readouterr().err
+    assert main(["predict", "-i", str(photos), "-o", str(tmp_path), "-m", "no-such-model"]) == 2
+    assert "unknown model" in capsys.readouterr().err

@@ -1,0 +1,45 @@
+import pytest
+from PIL import Image
+
+from portraitseg.errors import PortraitsegError
+from portraitseg.trainers.data import TrainingSet, check_pairs, find_pairs, split_validation
+
+
+def test_split_lists_and_data_env(synthetic_data, monkeypatch):
+    (synthetic_data / "splits").mkdir()
+    (synthetic_data / "splits" / "few.txt").write_text("00003\n00001.jpg\n\n")
+    monkeypatch.setenv("PORTRAITSEG_DATA", str(synthetic_data.parent))
+    pairs = find_pairs("synthetic", "splits/few.txt")
+    assert [p.name for p in pairs] == ["00003", "00001"]
+    assert len(find_pairs(synthetic_data)) == 24
+    with pytest.raises(PortraitsegError, match="must contain images/ and masks/"):
+        find_pairs(synthetic_data / "images")
+
+
+def test_bad_pairs_are_named_and_skipped_or_refused(synthetic_data, caplog):
+    (synthetic_data / "masks" / "00002.png").unlink()
+    Image.new("L", (10, 10)).save(synthetic_data / "masks" / "00005.png")
+    (synthetic_data / "images" / "00007.jpg").write_bytes(b"junk")
+    pairs = find_pairs(synthetic_data)
+    good = check_pairs(pairs, "skip")
+    assert len(good) == 21
+    assert all(name in caplog.text for name in ("00002", "00005", "00007"))
+    with pytest.raises(PortraitsegError, match="3 bad pairs"):
+        check_pairs(pairs, "fail")
+
+
+def test_validation_split_is_seeded_and_disjoint(synthetic_data):
+    pairs = find_pairs(synthetic_data)
+    train, val = split_validation(pairs, 0.25, seed=3)
+    assert len(val) == 6 and not set(train) & set(val) and len(train) + len(val) == 24
+    assert split_validation(pairs, 0.25, seed=3) == (train, val)
+    assert split_validation(pairs, 0.25, seed=4)[1] != val
+
+
+def test_training_set_letterboxes_to_the_canvas(synthetic_data):
+    dataset = TrainingSet(find_pairs(synthetic_data), (64, 64))
+    image, mask = dataset[0]
+    assert image.shape == (3, 64, 64) and mask.shape == (1, 64, 64)
+    assert set(mask.unique().tolist()) <= {0.0, 1.0}
+    # 80x60 portrait scaled to 64x48: the right 16 columns are padding, background in the mask
+    assert mask[0, :, 48:].sum() == 0 and (image[:, :, 48:] == 128).all()

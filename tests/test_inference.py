@@ -1,0 +1,96 @@
+import builtins
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import portraitseg
+from portraitseg.errors import BackendUnavailableError, CheckpointError, ImageReadError
+from portraitseg.image_io import read_image
+from tests.conftest import EXAMPLES
+
+SAMPLES = sorted(p for p in EXAMPLES.iterdir() if p.suffix in {".jpg", ".png"})
+
+
+def test_torch_and_onnxruntime_agree_on_the_sample_photos(tiny_checkpoint):
+    torch_seg = portraitseg.load(tiny_checkpoint, backend="torch")
+    onnx_seg = portraitseg.load(tiny_checkpoint, backend="onnxruntime")
+    assert onnx_seg.backend_name == "onnxruntime" and onnx_seg.provider == "CPUExecutionProvider"
+    assert len(SAMPLES) >= 3
+    for path in SAMPLES:
+        a, b = torch_seg(path), onnx_seg(path)
+        h, w = read_image(path).shape[:2]
+        assert a.shape == b.shape == (h, w) and a.dtype == np.float32
+        assert np.abs(a - b).max() < 1e-4, path.name
+
+
+def test_auto_backend_prefers_onnxruntime_when_the_checkpoint_has_onnx(tiny_checkpoint):
+    assert portraitseg.load(tiny_checkpoint).backend_name == "onnxruntime"
+    assert portraitseg.load(tiny_checkpoint / "model.onnx").long_side == 64
+
+
+def test_inputs_of_every_kind_give_a_mask_at_their_own_size(tiny_checkpoint):
+    seg = portraitseg.load(tiny_checkpoint)
+    rgb = read_image(SAMPLES[0])
+    for image in [rgb, Image.fromarray(rgb), rgb[..., 0], (rgb.astype(np.uint16) * 257), np.dstack([rgb, rgb[..., :1]])]:
+        prob = seg(image)
+        assert prob.shape == rgb.shape[:2] and 0 <= prob.min() <= prob.max() <= 1
+    assert seg.mask(rgb).dtype == bool
+
+
+def test_batch_path_matches_single_calls(tiny_checkpoint):
+    seg = portraitseg.load(tiny_checkpoint)
+    images = [read_image(p) for p in SAMPLES] + [read_image(SAMPLES[0])]
+    batched = list(seg.segment_many(images, batch_size=4))
+    assert len(batched) == len(images)
+    for image, prob in zip(images, batched):
+        np.testing.assert_allclose(prob, seg(image), atol=1e-5)
+
+
+def test_bad_inputs_and_models_fail_clearly(tiny_checkpoint, tmp_path):
+    seg = portraitseg.load(tiny_checkpoint)
+    (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8 not really")
+    with pytest.raises(ImageReadError, match="bad.jpg"):
+        seg(tmp_path / "bad.jpg")
+    with pytest.raises(CheckpointError, match="unknown model 'no-such-model'"):
+        portraitseg.load("no-such-model")
+    with pytest.raises(CheckpointError, match="not found"):
+        portraitseg.load(tmp_path / "missing" / "model.onnx")
+    with pytest.raises(BackendUnavailableError, match="checkpoint folder"):
+        portraitseg.load(tiny_checkpoint / "model.onnx", backend="torch")
+    with pytest.raises(ValueError, match="unknown backend"):
+        portraitseg.load(tiny_checkpoint, backend="tensorflow")
+
+
+def test_missing_onnxruntime_gives_install_hint(tiny_checkpoint, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_onnxruntime(name, *args, **kwargs):
+        if name == "onnxruntime":
+            raise ImportError("No module named 'onnxruntime'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
+    with pytest.raises(BackendUnavailableError, match=r"pip install 'portraitseg\[cpu\]'"):
+        portraitseg.load(tiny_checkpoint, backend="onnxruntime")
+
+
+def test_checkpoint_without_onnx_is_exported_once_into_the_cache(tiny_checkpoint, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("PORTRAITSEG_CACHE", str(tmp_path / "cache"))
+    bare = tmp_path / "bare"
+    shutil.copytree(tiny_checkpoint, bare, ignore=shutil.ignore_patterns("*.onnx"))
+    seg = portraitseg.load(bare, backend="onnxruntime")
+    assert seg.backend_name == "onnxruntime"
+    assert len(list((tmp_path / "cache" / "onnx").glob("*.onnx"))) == 1
+    np.testing.assert_allclose(seg(SAMPLES[0]), portraitseg.load(tiny_checkpoint, backend="torch")(SAMPLES[0]),
+                               atol=1e-4)
+
+
+def test_onnx_file_carries_its_contract_as_metadata(tiny_checkpoint):
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(tiny_checkpoint / "model.onnx")).metadata_props}
+    assert props["portraitseg.format_version"] == "1"
+    assert "RGB in [0, 255]" in props["input"] and "sigmoid" in props["output"]

@@ -1,0 +1,91 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from portraitseg.plugins import get_registry
+from portraitseg.trainers.evaluate import evaluate
+from portraitseg.trainers.metrics import MetricAccumulator, boundary_f, foreground_iou
+
+losses = get_registry("losses")
+target = torch.tensor([[[[1.0, 1.0], [0.0, 0.0]]]])
+
+
+def test_bce_at_zero_logits_is_ln2():
+    assert losses.create("bce")(torch.zeros_like(target), target).item() == pytest.approx(math.log(2))
+
+
+def test_dice_is_zero_when_right_and_near_one_when_wrong():
+    confident = (target * 2 - 1) * 50
+    assert losses.create("dice")(confident, target).item() == pytest.approx(0.0, abs=1e-6)
+    assert losses.create("dice", smooth=0.0)(-confident, target).item() == pytest.approx(1.0, abs=1e-6)
+    # soft dice at p = 0.5 everywhere: 1 - 2 * (0.5 * 2) / (0.5 * 4 + 2) = 0.5
+    assert losses.create("dice", smooth=0.0)(torch.zeros_like(target), target).item() == pytest.approx(0.5)
+
+
+def test_dice_bce_is_their_sum_and_weights_apply():
+    logits = torch.tensor([[[[0.3, -1.2], [2.0, -0.5]]]])
+    expected = losses.create("dice")(logits, target) + losses.create("bce")(logits, target)
+    assert losses.create("dice_bce")(logits, target).item() == pytest.approx(expected.item())
+    halved = losses.create("dice_bce", dice_weight=0.5, bce_weight=0.5)(logits, target)
+    assert halved.item() == pytest.approx(expected.item() / 2)
+
+
+def test_focal_known_value():
+    # at p = 0.5: alpha_t * (1 - 0.5)^2 * ln 2, alpha_t = 0.25 for person pixels and 0.75 for background
+    value = losses.create("focal")(torch.zeros_like(target), target).item()
+    assert value == pytest.approx((0.25 + 0.75) / 2 * 0.25 * math.log(2))
+
+
+def test_lovasz_is_zero_with_margin_and_one_at_zero_logits():
+    assert losses.create("lovasz")((target * 2 - 1) * 2, target).item() == pytest.approx(0.0)
+    assert losses.create("lovasz")(torch.zeros_like(target), target).item() == pytest.approx(1.0)
+
+
+def test_unknown_loss_parameter_is_an_error():
+    with pytest.raises(TypeError, match="unknown parameters"):
+        losses.create("dice", gamma=2)
+
+
+def test_iou_and_dataset_iou_match_a_hand_computation():
+    truth_a = np.zeros((4, 4), bool)
+    truth_a[:2] = True  # 8 px
+    pred_a = np.zeros((4, 4), bool)
+    pred_a[:3] = True  # 12 px, 8 overlap -> IoU 8/12
+    truth_b = np.zeros((4, 4), bool)
+    truth_b[0, 0] = True  # 1 px
+    pred_b = np.zeros((4, 4), bool)  # misses it -> IoU 0
+    acc = MetricAccumulator()
+    acc.add(pred_a, truth_a)
+    acc.add(pred_b, truth_b)
+    summary = acc.summary()
+    assert summary["miou"] == pytest.approx(100 * (8 / 12 + 0) / 2)
+    assert summary["dataset_iou"] == pytest.approx(100 * 8 / 13)
+    assert foreground_iou(np.zeros((2, 2), bool), np.zeros((2, 2), bool)) == 1.0
+
+
+def test_boundary_f_tolerates_small_shifts_only():
+    truth = np.zeros((40, 40), bool)
+    truth[10:30, 10:30] = True
+    assert boundary_f(truth, truth) == 1.0
+    shifted = np.roll(truth, 2, axis=1)
+    assert boundary_f(shifted, truth) == 1.0  # within 3 px
+    far = np.roll(truth, 8, axis=1)
+    assert boundary_f(far, truth) < 0.5
+
+
+def test_evaluate_thresholds_probabilities_at_the_original_size(synthetic_data):
+    from portraitseg.trainers.data import find_pairs, load_pair
+
+    pairs = find_pairs(synthetic_data)[:3]
+    truth = {p.name: load_pair(p)[1] > 127 for p in pairs}
+
+    class Oracle:  # returns the ground truth as probability 0.6 / 0.4, so thresholding at 0.5 recovers it
+        def __call__(self, image):
+            match = next(t for t in truth.values() if t.shape == image.shape[:2])
+            return np.where(match, 0.6, 0.4).astype(np.float32)
+
+    assert evaluate(Oracle(), pairs[:1], progress=False)["miou"] == pytest.approx(100.0)
+    result = evaluate(Oracle(), pairs[:1], threshold=0.7, progress=False)
+    assert result["miou"] == pytest.approx(0.0) and result["dataset_iou"] == pytest.approx(0.0)

@@ -1,0 +1,104 @@
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from portraitseg import plugins
+from portraitseg.errors import PluginError
+from portraitseg.hookspecs import hookimpl
+
+FIXTURE = Path(__file__).parent / "fixtures" / "tiny_encoder_plugin"
+
+
+@pytest.fixture
+def fresh_plugins():
+    plugins.reset()
+    yield plugins.get_plugin_manager()
+    plugins.reset()
+
+
+def test_builtins_are_registered_through_the_hooks():
+    enc = {e.name: e.plugin for e in plugins.get_registry("encoders")}
+    assert enc["mobilenet_v2"] == enc["mobilenet_v2_050"] == "portraitseg.zoo.encoders.plugin"
+    assert {"bce", "dice", "dice_bce", "focal", "lovasz"} <= set(plugins.get_registry("losses").names())
+    assert {"brightness", "jpeg_quality", "hflip", "scale_rotate_crop", "color_jitter", "gaussian_blur",
+            "motion_blur", "noise", "background_swap"} <= set(plugins.get_registry("augmenters").names())
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(PluginError, match=r"unknown encoder 'resnet9000'; valid names: mobilenet_v2, mobilenet_v2_050"):
+        plugins.get_registry("encoders").create("resnet9000")
+
+
+def test_duplicate_name_names_both_plugins(fresh_plugins):
+    class Shadow:
+        @hookimpl
+        def register_losses(self, register):
+            register("dice", lambda: None)
+
+    fresh_plugins.register(Shadow(), name="shadow-plugin")
+    with pytest.raises(PluginError, match=r"'dice'.*'portraitseg.trainers.losses'.*'shadow-plugin'"):
+        plugins.get_registry("losses")
+
+
+def test_plugin_that_raises_is_reported_by_name(fresh_plugins):
+    class Broken:
+        @hookimpl
+        def register_augmenters(self, register):
+            raise RuntimeError("boom")
+
+    fresh_plugins.register(Broken(), name="broken-plugin")
+    with pytest.raises(PluginError, match=r"plugin 'broken-plugin' raised while registering augmenters.*boom"):
+        plugins.get_registry("augmenters")
+
+
+def test_misspelled_hook_fails_check_pending(monkeypatch, tmp_path):
+    module = tmp_path / "typo_plugin.py"
+    module.write_text("from portraitseg.hookspecs import hookimpl\n\n@hookimpl\ndef register_encoder(register):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(plugins, "DEFAULT_PLUGINS", plugins.DEFAULT_PLUGINS + ("typo_plugin",))
+    plugins.reset()
+    try:
+        with pytest.raises(PluginError, match="register_encoder"):
+            plugins.get_plugin_manager()
+    finally:
+        plugins.reset()
+
+
+@pytest.fixture(scope="module")
+def installed_plugin(tmp_path_factory) -> Path:
+    """The throwaway distribution built and installed the way users install plugins (pip, entry point)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(FIXTURE)], check=True)
+    return target
+
+
+def _run_with(site: Path, code: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True)
+
+
+def test_entry_point_plugin_encoder_builds_a_unet_and_runs(installed_plugin):
+    result = _run_with(installed_plugin, """
+        import torch
+        from portraitseg.plugins import get_registry
+        from portraitseg.zoo.config import ModelConfig
+        from portraitseg.zoo.unet import build_model
+        entry = get_registry("encoders").get("tiny_cnn")
+        model = build_model(ModelConfig(encoder="tiny_cnn", decoder_channels=(12, 8), input_size=(64, 64))).eval()
+        print(entry.plugin, tuple(model(torch.rand(1, 3, 64, 96) * 255).shape))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["tiny_encoder", "(1,", "1,", "64,", "96)"]
+
+
+def test_plugins_command_lists_builtins_and_the_entry_point_plugin(installed_plugin):
+    result = _run_with(installed_plugin, "from portraitseg.cli import main; main(['plugins'])")
+    assert result.returncode == 0, result.stderr
+    assert "mobilenet_v2_050" in result.stdout and "dice_bce" in result.stdout
+    line = next(l for l in result.stdout.splitlines() if "tiny_cnn" in l)
+    assert "tiny_encoder" in line

@@ -1,0 +1,121 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from portraitseg.trainers.config import build_config
+from portraitseg.trainers.loop import Trainer, lr_factor, train
+
+TINY = dict(encoder="mobilenet_v2_050", decoder_channels=[32, 16, 16, 8], input_size=[64, 64], batch_size=4,
+            workers=0, precision="fp32", warmup_steps=2, val_fraction=0.25, augmentations=["hflip:p=0.5"])
+
+
+def tiny_run(data, output, **overrides):
+    return build_config(None, {**TINY, "data": [str(data)], "output": str(output), **overrides})
+
+
+def test_loss_falls_on_a_tiny_synthetic_set(synthetic_data, tmp_path):
+    trainer = Trainer(tiny_run(synthetic_data, tmp_path / "run", epochs=6, lr=3e-3), progress=False)
+    history = trainer.fit()
+    assert len(history) == 6
+    assert history[-1]["train_loss"] < 0.8 * history[0]["train_loss"]
+    for name in ("log.jsonl", "log.csv", "curves.png", "state.pt", "best/model.safetensors", "best/metrics.json",
+                 "last/config.json", "train_config.yaml"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert [json.loads(l)["epoch"] for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()] == list(range(1, 7))
+
+
+def test_schedules_warm_up_then_decay():
+    assert lr_factor(0, 100, 10, "cosine") == pytest.approx(0.1)
+    assert lr_factor(10, 100, 10, "cosine") == pytest.approx(1.0)
+    assert lr_factor(100, 100, 10, "cosine") == pytest.approx(0.01)
+    assert lr_factor(55, 100, 10, "poly") == pytest.approx(0.5 ** 0.9)
+
+
+def test_bad_settings_are_refused(synthetic_data, tmp_path):
+    from portraitseg.errors import PortraitsegError
+
+    with pytest.raises(PortraitsegError, match="unknown training settings"):
+        build_config(None, {"epoch": 3})
+    with pytest.raises(PortraitsegError, match="input_size"):
+        build_config(None, {"input_size": [100, 64]})
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "portraitseg", "train", *args]
+
+
+def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(synthetic_data, tmp_path):
+    settings = ["--data", str(synthetic_data), "--epochs", "3", "--no-progress", "--set", "save_every_steps=1"]
+    settings += [item for key, value in TINY.items() if key != "augmentations"
+                 for item in ("--set", f"{key}={json.dumps(value)}")]
+    settings += ["--augment", "hflip:p=0.5", "--augment", "brightness:p=0.5"]
+    subprocess.run(_cli(*settings, "-o", str(tmp_path / "straight")), check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cli(*settings, "-o", str(killed)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (killed / "log.jsonl").is_file():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    epochs_before = len((killed / "log.jsonl").read_text().splitlines())
+    assert epochs_before < 3, "the run finished before it could be killed"
+    subprocess.run(_cli(*settings, "-o", str(killed), "--resume"), check=True, capture_output=True)
+
+    straight = load_file(str(tmp_path / "straight" / "last" / "model.safetensors"))
+    resumed = load_file(str(killed / "last" / "model.safetensors"))
+    for key in straight:
+        torch.testing.assert_close(resumed[key], straight[key], rtol=1e-5, atol=1e-6, msg=key)
+    rows = [json.loads(l) for l in (killed / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+
+
+def test_two_process_ddp_on_cpu(synthetic_data, tmp_path):
+    out = tmp_path / "ddp"
+    args = ["--data", str(synthetic_data), "-o", str(out), "--epochs", "2", "--no-progress"]
+    args += [item for key, value in TINY.items() for item in ("--set", f"{key}={json.dumps(value)}")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                             "-m", "portraitseg", "train", *args], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2]  # one log, written by rank 0 only
+    # 18 training pairs sharded over 2 ranks: 9 each, so 2 batches of 4 per rank, 16 images per epoch in all
+    assert [(r["processes"], r["train_images"]) for r in rows] == [(2, 16), (2, 16)]
+    assert result.stderr.count("training on 18 pairs") == 1
+    assert (out / "best" / "model.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tmp_path):
+    from portraitseg.segmenter import Segmenter
+    from portraitseg.trainers.evaluate import evaluate
+    from portraitseg.zoo.runtimes.torch_backend import TorchBackend
+
+    config = build_config(None, dict(
+        data=[str(data_root / "eg1800")], output=str(tmp_path / "real"), input_size=[128, 96], batch_size=8,
+        epochs=8, lr=2e-3, warmup_steps=4, val_fraction=0.0, workers=1, augmentations=[],
+        pretrained=str(imagenet_weights), max_steps_per_epoch=4, max_val_images=0))
+    trainer = Trainer(config, progress=False)
+    trainer.train_pairs = trainer.train_pairs[:32]
+    trainer.dataset.pairs = trainer.train_pairs
+
+    def train_iou():
+        segmenter = Segmenter(TorchBackend(trainer.model, "cpu"), 128)
+        return evaluate(segmenter, trainer.train_pairs, progress=False)["miou"]
+
+    before = train_iou()
+    started = time.perf_counter()
+    trainer.fit()
+    after = train_iou()
+    print(f"training mIoU on 32 EG1800 pairs: {before:.1f} -> {after:.1f} in {time.perf_counter() - started:.0f} s")
+    assert after > before + 25 and after > 85

@@ -1,0 +1,94 @@
+import json
+
+import pytest
+import torch
+
+from portraitseg.errors import CheckpointError
+from portraitseg.plugins import get_registry
+from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
+from portraitseg.zoo.config import FORMAT_VERSION
+from portraitseg.zoo.encoders.mobilenet_v2 import MobileNetV2Encoder
+from portraitseg.zoo.unet import build_model
+from tests.conftest import tiny_config
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v2_050"])
+def test_encoder_contract_declared_channels_and_strides_match_outputs(name):
+    encoder = get_registry("encoders").create(name).eval()
+    features = encoder(torch.rand(1, 3, 96, 64))
+    assert [f.shape[1] for f in features] == list(encoder.out_channels)
+    assert [96 // f.shape[2] for f in features] == list(encoder.strides)
+    assert [64 // f.shape[3] for f in features] == list(encoder.strides)
+
+
+def test_the_two_builtin_encoders_differ_in_shape_and_both_drive_the_decoder():
+    wide = get_registry("encoders").create("mobilenet_v2")
+    narrow = get_registry("encoders").create("mobilenet_v2_050")
+    assert wide.out_channels != narrow.out_channels
+    for encoder in ("mobilenet_v2", "mobilenet_v2_050"):
+        model = build_model(tiny_config(encoder=encoder)).eval()
+        assert model(torch.rand(2, 3, 64, 96) * 255).shape == (2, 1, 64, 96)
+
+
+def test_aux_heads_return_deep_supervision_outputs_only_in_training():
+    model = build_model(tiny_config(aux_heads=True))
+    logits, aux = model.train()(torch.rand(2, 3, 64, 64) * 255)
+    assert logits.shape == (2, 1, 64, 64) and len(aux) == 3 and all(a.shape == logits.shape for a in aux)
+    assert model.eval()(torch.rand(1, 3, 64, 64)).shape == (1, 1, 64, 64)
+
+
+def test_imagenet_weights_load_strictly_and_classify_features(imagenet_weights):
+    encoder = MobileNetV2Encoder(pretrained=imagenet_weights)
+    reference = torch.load(next(imagenet_weights.glob("*.pth")), weights_only=True)
+    assert torch.equal(encoder.features[0][0].weight, reference["features.0.0.weight"])
+    assert torch.equal(encoder.features[17].conv[2].weight, reference["features.17.conv.2.weight"])
+    with pytest.raises(CheckpointError, match="width_mult=1.0 only"):
+        MobileNetV2Encoder(width_mult=0.5, pretrained=imagenet_weights)
+
+
+def test_checkpoint_round_trip_fp32_and_fp16(tmp_path):
+    config = tiny_config()
+    model = build_model(config).eval()
+    x = torch.rand(1, 3, 64, 64) * 255
+    save_checkpoint(model, config, tmp_path / "fp32")
+    save_checkpoint(model, config, tmp_path / "fp16", half=True)
+    loaded32, cfg = load_checkpoint(tmp_path / "fp32")
+    loaded16, _ = load_checkpoint(tmp_path / "fp16")
+    assert cfg == config
+    assert torch.equal(loaded32(x), model(x))
+    assert (loaded16(x) - model(x)).abs().max() < 0.05
+    assert (tmp_path / "fp16" / "model.safetensors").stat().st_size < 0.6 * (tmp_path / "fp32" / "model.safetensors").stat().st_size
+
+
+def test_bad_checkpoints_fail_with_the_reason(tmp_path):
+    config = tiny_config()
+    good = save_checkpoint(build_model(config), config, tmp_path / "good")
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "nowhere")
+
+    corrupt = save_checkpoint(build_model(config), config, tmp_path / "corrupt")
+    (corrupt / "model.safetensors").write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(corrupt)
+
+    mismatched = save_checkpoint(build_model(config), config, tmp_path / "mismatched")
+    tiny_config(encoder="mobilenet_v2").save(mismatched)
+    with pytest.raises(CheckpointError, match="does not match its config"):
+        load_checkpoint(mismatched)
+
+    future = save_checkpoint(build_model(config), config, tmp_path / "future")
+    data = json.loads((future / "config.json").read_text())
+    (future / "config.json").write_text(json.dumps({**data, "format_version": FORMAT_VERSION + 1}))
+    with pytest.raises(CheckpointError, match="newer than this portraitseg"):
+        load_checkpoint(future)
+
+    (future / "config.json").write_text(json.dumps({**data, "colour": "blue"}))
+    with pytest.raises(CheckpointError, match="unknown keys"):
+        load_checkpoint(future)
+
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    (pickled / "config.json").write_text((good / "config.json").read_text())
+    (pickled / "pytorch_model.bin").write_bytes(b"pickle")
+    with pytest.raises(CheckpointError, match="pickle files are never loaded"):
+        load_checkpoint(pickled)

@@ -1,0 +1,28 @@
+"""Evaluate a segmenter on labelled pairs with the metrics of GUIDE section 5."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from portraitseg.segmenter import Segmenter
+from portraitseg.trainers.data import Pair, load_pair
+from portraitseg.trainers.metrics import MetricAccumulator
+
+
+def evaluate(segmenter: Segmenter, pairs: list[Pair], threshold: float = 0.5, progress: bool = True,
+             per_image: bool = False) -> dict[str, Any]:
+    """Threshold each probability at ``threshold`` at the original size and score it against the mask."""
+    acc = MetricAccumulator()
+    names = []
+    for pair in tqdm(pairs, desc="eval", unit="img", disable=not progress, leave=False):
+        image, mask = load_pair(pair)
+        acc.add(segmenter(image) >= threshold, mask > 127)
+        names.append(pair.name)
+    result: dict[str, Any] = acc.summary()
+    if per_image:
+        result["per_image"] = [
+            {"name": n, "iou": 100 * i, "boundary_f": b} for n, i, b in zip(names, acc.ious, acc.boundary_fs)
+        ]
+    return result

@@ -1,0 +1,302 @@
+"""The common training loop: any registered encoder, loss and augmenters; resumable; DDP under torchrun."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from portraitseg.augment.pipeline import Pipeline
+from portraitseg.errors import PortraitsegError
+from portraitseg.plugins import get_registry
+from portraitseg.segmenter import Segmenter
+from portraitseg.trainers.config import TrainConfig, dump_config
+from portraitseg.trainers.data import TrainingSet, check_pairs, find_pairs, split_validation
+from portraitseg.trainers.distributed import DistInfo, EpochSampler, barrier, init_distributed, shutdown
+from portraitseg.trainers.ema import EMA
+from portraitseg.trainers.evaluate import evaluate
+from portraitseg.trainers.records import plot_curves, write_logs
+from portraitseg.zoo.atomic import atomic_write, atomic_write_bytes
+from portraitseg.zoo.checkpoint import save_checkpoint
+from portraitseg.zoo.runtimes.torch_backend import TorchBackend
+from portraitseg.zoo.unet import build_model
+
+log = logging.getLogger(__name__)
+STATE_NAME = "state.pt"
+# Settings that define the model or the data order: a resumed run must not change them.
+_FROZEN_ON_RESUME = ("data", "val_fraction", "encoder", "encoder_params", "decoder_channels", "aux_heads",
+                     "input_size", "batch_size", "accumulate", "seed", "augmentations", "loss", "loss_params")
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype, or None for fp32. ``auto``: bf16 on CUDA where supported, else fp16; on the CPU, bf16
+    where the CPU has native bf16 matrix units (AMX / AVX512-BF16, measured faster by benchmarks/train_throughput.py),
+    else fp32."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "fp16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if torch.backends.mkldnn.is_available() and _cpu_has_bf16() else None
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
+    """Linear warm-up, then cosine (to 1% of the peak) or poly (power 0.9) decay."""
+    if warmup and step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    if schedule == "poly":
+        return (1 - progress) ** 0.9
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def collect_pairs(config: TrainConfig):
+    """Training and validation pairs over every ``data`` entry, each split with the same seed."""
+    train, val = [], []
+    for entry in config.data:
+        root, _, split = entry.partition("@")
+        pairs = check_pairs(find_pairs(root, split or None), on_bad=config.on_bad)
+        t, v = split_validation(pairs, config.val_fraction, config.seed)
+        train += t
+        val += v
+    if not train:
+        raise PortraitsegError(f"no training pairs found in {config.data}")
+    return train, val
+
+
+class Trainer:
+    """Holds the run's state; :meth:`fit` trains to ``config.epochs`` and can be resumed from ``state.pt``."""
+
+    def __init__(self, config: TrainConfig, progress: bool = True) -> None:
+        self.config = config
+        self.dist: DistInfo = init_distributed()
+        self.out = Path(config.output)
+        self.progress = progress and self.dist.is_main
+        torch.manual_seed(config.seed)
+        self.device = torch.device(f"cuda:{self.dist.local_rank}" if torch.cuda.is_available() else "cpu")
+        self.autocast_dtype = resolve_precision(config.precision, self.device)
+        self.model_config = config.model_config()
+        self.model = build_model(self.model_config, pretrained=config.pretrained).to(self.device)
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.train_pairs, self.val_pairs = collect_pairs(config)
+        if config.max_val_images is not None:
+            self.val_pairs = self.val_pairs[: config.max_val_images]
+        self.dataset = TrainingSet(self.train_pairs, tuple(config.input_size), Pipeline(config.augmentations),
+                                   config.seed)
+        self.loss_fn = get_registry("losses").create(config.loss, **config.loss_params)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        per_rank = -(-len(self.train_pairs) // self.dist.world_size)
+        self.batches_per_epoch = per_rank // config.batch_size
+        if config.max_steps_per_epoch:
+            self.batches_per_epoch = min(self.batches_per_epoch, config.max_steps_per_epoch * config.accumulate)
+        self.batches_per_epoch -= self.batches_per_epoch % config.accumulate
+        if self.batches_per_epoch == 0:
+            raise PortraitsegError(
+                f"{len(self.train_pairs)} training pairs make no full batch of {config.batch_size} x "
+                f"{config.accumulate} on {self.dist.world_size} processes; lower batch_size")
+        total = config.epochs * self.batches_per_epoch // config.accumulate
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: lr_factor(s, total, config.warmup_steps, config.schedule))
+        self.scaler = torch.amp.GradScaler(enabled=self.autocast_dtype == torch.float16 and self.device.type == "cuda")
+        self.ema = EMA(self.model, config.ema) if config.ema else None
+        self.ddp = DistributedDataParallel(self.model) if self.dist.enabled else None
+        self.epoch = 0
+        self.batches_done = 0
+        self.global_step = 0
+        self.best_miou = -1.0
+        self.history: list[dict[str, Any]] = []
+
+    # ---- state -------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "ema": self.ema.state_dict() if self.ema else None,
+            "epoch": self.epoch,
+            "batches_done": self.batches_done,
+            "global_step": self.global_step,
+            "best_miou": self.best_miou,
+            "history": json.dumps(self.history),
+            "config": json.dumps(self.config.to_dict()),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def save_state(self) -> None:
+        if self.dist.is_main:
+            state = self.state_dict()
+            atomic_write(self.out / STATE_NAME, lambda tmp: torch.save(state, tmp))
+
+    def resume(self) -> bool:
+        """Load ``state.pt`` from the output folder if there is one; returns whether it did."""
+        path = self.out / STATE_NAME
+        if not path.is_file():
+            return False
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        saved = json.loads(state["config"])
+        changed = [k for k in _FROZEN_ON_RESUME if saved.get(k) != self.config.to_dict().get(k)]
+        if changed:
+            raise PortraitsegError(f"cannot resume {path}: settings changed since it was written: {changed}")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        if self.ema and state["ema"] is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.epoch, self.batches_done = state["epoch"], state["batches_done"]
+        self.global_step, self.best_miou = state["global_step"], state["best_miou"]
+        self.history = json.loads(state["history"])
+        torch.set_rng_state(state["torch_rng"].cpu())
+        return True
+
+    # ---- training ----------------------------------------------------------------------------------------
+    def _compute_loss(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        net = self.ddp or self.model
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
+                            enabled=self.autocast_dtype is not None):
+            out = net(images)
+        if isinstance(out, tuple):
+            logits, aux = out
+            loss = self.loss_fn(logits, masks)
+            if aux:
+                loss = loss + self.config.aux_weight * sum(self.loss_fn(a, masks) for a in aux) / len(aux)
+            return loss
+        return self.loss_fn(out, masks)
+
+    def _set_encoder_frozen(self, frozen: bool) -> None:
+        for p in self.model.encoder.parameters():
+            p.requires_grad_(not frozen)
+
+    def _loader(self) -> DataLoader:
+        skip = self.batches_done * self.config.batch_size
+        sampler = EpochSampler(len(self.dataset), self.config.seed, self.epoch, self.dist.rank,
+                               self.dist.world_size, skip)
+        sampler.indices = sampler.indices[: (self.batches_per_epoch - self.batches_done) * self.config.batch_size]
+        self.dataset.set_epoch(self.epoch)
+        workers = self.config.workers
+        return DataLoader(self.dataset, batch_size=self.config.batch_size, sampler=sampler, num_workers=workers,
+                          drop_last=True, persistent_workers=False, prefetch_factor=4 if workers else None,
+                          pin_memory=self.device.type == "cuda")
+
+    def _train_epoch(self) -> dict[str, float]:
+        cfg = self.config
+        self.model.train()
+        self._set_encoder_frozen(self.epoch < cfg.freeze_encoder_epochs)
+        losses: list[float] = []
+        started = time.perf_counter()
+        seen = 0
+        bar = tqdm(total=self.batches_per_epoch, initial=self.batches_done, desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
+                   unit="batch", disable=not self.progress, mininterval=1 if sys.stderr.isatty() else 30)
+        for images, masks in self._loader():
+            images, masks = images.to(self.device, non_blocking=True), masks.to(self.device, non_blocking=True)
+            if cfg.channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            last_micro = (self.batches_done + 1) % cfg.accumulate == 0
+            sync = contextlib.nullcontext() if (self.ddp is None or last_micro) else self.ddp.no_sync()
+            with sync:
+                loss = self._compute_loss(images, masks)
+                self.scaler.scale(loss / cfg.accumulate).backward()
+            losses.append(float(loss.detach()))
+            seen += images.shape[0]
+            self.batches_done += 1
+            if last_micro:
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+                self.optimizer.zero_grad(set_to_none=True)
+                self.scheduler.step()
+                if self.ema:
+                    self.ema.update(self.model)
+                self.global_step += 1
+                if cfg.save_every_steps and self.global_step % cfg.save_every_steps == 0:
+                    self.save_state()
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
+        bar.close()
+        seconds = time.perf_counter() - started
+        return {"train_loss": sum(losses) / max(1, len(losses)), "processes": self.dist.world_size,
+                "train_images": seen * self.dist.world_size, "train_seconds": round(seconds, 1),
+                "train_images_per_s": round(seen * self.dist.world_size / max(seconds, 1e-9), 2)}
+
+    def validate(self) -> dict[str, float]:
+        model = self.ema.model if self.ema else self.model
+        segmenter = Segmenter(TorchBackend(model, device=str(self.device)), self.model_config.long_side)
+        try:
+            return evaluate(segmenter, self.val_pairs, progress=self.progress) if self.val_pairs else {}
+        finally:
+            self.model.train()
+
+    def _save_checkpoints(self, metrics: dict[str, Any]) -> None:
+        weights = self.ema.model if self.ema else self.model
+        save_checkpoint(weights, self.model_config, self.out / "last")
+        miou = metrics.get("miou", -1.0)
+        if miou > self.best_miou or not self.val_pairs:
+            self.best_miou = miou
+            best = save_checkpoint(weights, self.model_config, self.out / "best")
+            atomic_write_bytes(best / "metrics.json", json.dumps(
+                {"epoch": self.epoch + 1, "split": "validation", **metrics}, indent=2).encode())
+            atomic_write_bytes(best / "train_config.yaml", dump_config(self.config).encode())
+
+    def fit(self) -> list[dict[str, Any]]:
+        """Train until ``config.epochs``; on Ctrl-C save the state at the last optimiser step and re-raise."""
+        cfg = self.config
+        if self.dist.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.out / "train_config.yaml", dump_config(cfg).encode())
+            log.info("training on %d pairs, validating on %d; %d batches per epoch; autocast %s; device %s",
+                     len(self.train_pairs), len(self.val_pairs), self.batches_per_epoch, self.autocast_dtype,
+                     self.device)
+        try:
+            while self.epoch < cfg.epochs:
+                stats = self._train_epoch()
+                metrics = self.validate() if self.dist.is_main else {}
+                if self.dist.is_main:
+                    row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
+                           **{f"val_{k}": v for k, v in metrics.items()}}
+                    self.history.append(row)
+                    self._save_checkpoints(metrics)
+                    write_logs(self.history, self.out)
+                    plot_curves(self.history, self.out / "curves.png")
+                    log.info("epoch %d: %s", self.epoch + 1, row)
+                self.epoch += 1
+                self.batches_done = 0
+                self.save_state()
+                barrier(self.dist)
+        except KeyboardInterrupt:
+            self.batches_done -= self.batches_done % cfg.accumulate
+            self.save_state()
+            log.warning("interrupted: state saved to %s; continue with --resume", self.out / STATE_NAME)
+            raise
+        finally:
+            shutdown(self.dist)
+        return self.history
+
+
+def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> list[dict[str, Any]]:
+    """Train (or continue) the run described by ``config``; returns the per-epoch history."""
+    trainer = Trainer(config, progress=progress)
+    if resume and trainer.resume() and trainer.dist.is_main:
+        log.info("resumed %s at epoch %d, batch %d", trainer.out, trainer.epoch + 1, trainer.batches_done)
+    return trainer.fit()

@@ -1,0 +1,62 @@
+"""Checkpoints: ``model.safetensors`` + ``config.json`` in one folder, loaded strictly, never unpickled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from portraitseg.errors import CheckpointError
+from portraitseg.zoo.atomic import atomic_write
+from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.unet import UNet, build_model
+
+WEIGHTS_NAME = "model.safetensors"
+ONNX_NAME = "model.onnx"
+
+
+def save_checkpoint(model: UNet, config: ModelConfig, directory: str | Path, half: bool = False) -> Path:
+    """Write the weights (fp16 when ``half``) and config atomically; returns the folder."""
+    directory = Path(directory)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    atomic_write(directory / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
+    config.save(directory)
+    return directory
+
+
+def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
+    """Rebuild the model from ``config.json`` and load ``model.safetensors`` strictly, in eval mode, float32."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"checkpoint folder not found: {directory}")
+    config = ModelConfig.load(directory)
+    weights = directory / WEIGHTS_NAME
+    if not weights.is_file():
+        pickles = sorted(p.name for p in directory.glob("*") if p.suffix in {".pt", ".pth", ".bin", ".ckpt"})
+        hint = f" (found {pickles}: pickle files are never loaded; convert them to safetensors)" if pickles else ""
+        raise CheckpointError(f"{weights} not found{hint}")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{weights} is corrupt or not a safetensors file: {exc}") from exc
+    model = build_model(config)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    mismatched = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    if missing or unexpected or mismatched:
+        raise CheckpointError(
+            f"{weights} does not match its config (encoder {config.encoder!r}, decoder {list(config.decoder_channels)}): "
+            f"{len(missing)} missing {missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}, "
+            f"{len(mismatched)} with other shapes {mismatched[:3]}"
+        )
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
+    return model.eval(), config
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

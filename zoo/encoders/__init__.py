@@ -1,0 +1,1 @@
+"""Encoder plugins: backbones that return multi-scale feature maps."""

@@ -1,0 +1,67 @@
+"""ONNX Runtime backend: CUDA through onnxruntime-gpu when it really runs, the CPU otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from portraitseg.errors import BackendUnavailableError
+
+INSTALL_HINT = (
+    "ONNX Runtime is not installed: pip install 'portraitseg[cpu]' (onnxruntime) or 'portraitseg[gpu]' "
+    "(onnxruntime-gpu), never both; or use backend='torch'"
+)
+
+
+def import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise BackendUnavailableError(INSTALL_HINT) from exc
+    return onnxruntime
+
+
+def default_threads() -> int:
+    """One intra-op thread per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def session_options(threads: int | None = None):
+    ort = import_onnxruntime()
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return options
+
+
+class OnnxBackend:
+    name = "onnxruntime"
+
+    def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None) -> None:
+        ort = import_onnxruntime()
+        available = ort.get_available_providers()
+        wants_cuda = device.startswith("cuda") or (device == "auto" and "CUDAExecutionProvider" in available)
+        if device.startswith("cuda") and "CUDAExecutionProvider" not in available:
+            raise BackendUnavailableError(
+                "device 'cuda' asked for, but this onnxruntime has no CUDA provider: pip install 'portraitseg[gpu]'"
+            )
+        providers = (["CUDAExecutionProvider"] if wants_cuda else []) + ["CPUExecutionProvider"]
+        options = session_options(threads)
+        self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        # onnxruntime-gpu lists CUDA as available even without a GPU and silently falls back: report what runs.
+        self.provider = self.session.get_providers()[0]
+        if device.startswith("cuda") and self.provider != "CUDAExecutionProvider":
+            raise BackendUnavailableError(f"CUDA was asked for but ONNX Runtime fell back to {self.provider}")
+        self.threads = options.intra_op_num_threads if self.provider == "CPUExecutionProvider" else 0
+        self.input_name = self.session.get_inputs()[0].name
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)})[0]

@@ -1,0 +1,93 @@
+"""A U-Net decoder that works on any encoder following the contract in :mod:`portraitseg.zoo.encoders.base`."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.encoders.base import Encoder
+
+
+class ConvBlock(nn.Sequential):
+    """3x3 conv + BatchNorm + ReLU."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class DecoderStage(nn.Module):
+    """Upsample x2, concatenate the skip connection, then two 3x3 conv blocks."""
+
+    def __init__(self, cin: int, skip: int, cout: int) -> None:
+        super().__init__()
+        self.block = nn.Sequential(ConvBlock(cin + skip, cout), ConvBlock(cout, cout))
+
+    def forward(self, x: Tensor, skip: Tensor) -> Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.block(torch.cat([x, skip], dim=1))
+
+
+class UNet(nn.Module):
+    """Encoder + U-Net decoder + 1-channel head. Input: RGB in [0, 255], NCHW; output: logits at input size.
+
+    The input normalisation is part of the model, so exported ONNX files take plain RGB. With ``aux_heads`` the
+    model returns ``(logits, [aux logits ...])`` in training mode (deep supervision); in eval mode only logits.
+    """
+
+    def __init__(self, encoder: Encoder, config: ModelConfig) -> None:
+        super().__init__()
+        self.encoder = encoder
+        mean = torch.tensor(config.normalization["mean"], dtype=torch.float32).view(1, 3, 1, 1)
+        std = torch.tensor(config.normalization["std"], dtype=torch.float32).view(1, 3, 1, 1)
+        self.register_buffer("mean", mean, persistent=False)
+        self.register_buffer("inv_std", 1.0 / std, persistent=False)
+        skips = list(encoder.out_channels[:-1])[::-1]
+        widths = list(config.decoder_channels)
+        if len(widths) != len(skips):
+            raise ValueError(
+                f"decoder_channels needs {len(skips)} widths for encoder {config.encoder!r} "
+                f"({len(encoder.out_channels)} feature maps), got {len(widths)}"
+            )
+        cins = [encoder.out_channels[-1]] + widths[:-1]
+        self.stages = nn.ModuleList(DecoderStage(c, s, w) for c, s, w in zip(cins, skips, widths))
+        self.head = nn.Conv2d(widths[-1], 1, 1)
+        self.aux = nn.ModuleList(nn.Conv2d(w, 1, 1) for w in widths[:-1]) if config.aux_heads else None
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, list[Tensor]]:
+        size = x.shape[-2:]
+        features = self.encoder((x - self.mean) * self.inv_std)
+        y = features[-1]
+        intermediates = []
+        for stage, skip in zip(self.stages, features[-2::-1]):
+            y = stage(y, skip)
+            intermediates.append(y)
+        logits = F.interpolate(self.head(y), size=size, mode="bilinear", align_corners=False)
+        if self.aux is not None and self.training:
+            aux = [F.interpolate(h(t), size=size, mode="bilinear", align_corners=False)
+                   for h, t in zip(self.aux, intermediates[:-1])]
+            return logits, aux
+        return logits
+
+
+class ProbabilityModel(nn.Module):
+    """Wraps a model so it returns sigmoid probabilities: the form exported to ONNX and served."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: Tensor) -> Tensor:
+        return torch.sigmoid(self.model(image))
+
+
+def build_model(config: ModelConfig, pretrained: str | None = None) -> UNet:
+    """Build the U-Net described by ``config``, the encoder looked up in the plugin registry by name."""
+    from portraitseg.plugins import get_registry
+
+    params = dict(config.encoder_params)
+    if pretrained:
+        params["pretrained"] = pretrained
+    encoder = get_registry("encoders").create(config.encoder, **params)
+    return UNet(encoder, config)
