@@ -65,14 +65,17 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
 
 
 def _load_onnx(path: Path, onnx_path: Path, device: str, threads: int | None) -> Segmenter:
+    from portraitseg.zoo.config import ModelConfig
     from portraitseg.zoo.export import config_from_onnx_metadata
     from portraitseg.zoo.runtimes.onnx_backend import OnnxBackend
 
     if not onnx_path.is_file():
         onnx_path = _cached_export(path)
     runner = OnnxBackend(onnx_path, device, threads)
-    config = config_from_onnx_metadata(runner.metadata, str(onnx_path))
-    name = path.stem if path.suffix == ".onnx" else path.name
+    if path.suffix == ".onnx":  # a bare ONNX file describes itself; in a checkpoint folder config.json rules
+        config, name = config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem
+    else:
+        config, name = ModelConfig.load(path), path.name
     return Segmenter(runner, config.long_side, config.threshold, description=name)
 
 

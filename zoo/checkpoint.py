@@ -56,7 +56,3 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
         )
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
     return model.eval(), config
-
-
-def count_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

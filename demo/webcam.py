@@ -1,0 +1,81 @@
+"""The local OpenCV loop: a camera or a video file through the model, with the demo's effects and smoothing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from portraitseg.demo.processing import Look, StreamState, process_frame
+from portraitseg.errors import PortraitsegError
+from portraitseg.segmenter import Segmenter
+
+WINDOW = "portraitseg (q quits)"
+
+
+def open_source(source: str) -> cv2.VideoCapture:
+    """A camera index ("0") or a video file."""
+    capture = cv2.VideoCapture(int(source)) if source.isdigit() else cv2.VideoCapture(str(source))
+    if not capture.isOpened():
+        what = f"camera {source}" if source.isdigit() else f"video file {source}"
+        raise PortraitsegError(f"cannot open {what}" + ("" if source.isdigit() or Path(source).exists()
+                                                         else " (no such file)"))
+    if source.isdigit():
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, 640)
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, 480)
+    return capture
+
+
+def draw_fps(frame: np.ndarray, state: StreamState) -> None:
+    text = f"{state.fps():.1f} fps  {np.median(state.latencies):.0f} ms"
+    cv2.putText(frame, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.putText(frame, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
+
+
+def run_webcam(segmenter: Segmenter, source: str = "0", look: Look | None = None, output: str | None = None,
+               show: bool = True, mirror: bool | None = None, smoothing: float = 0.5, fps_overlay: bool = True,
+               max_frames: int | None = None) -> int:
+    """Process frames until the source ends, ``q`` is pressed or ``max_frames``; returns the frames written/shown.
+    Cameras are mirrored by default (a mirror is what people expect to see), files are not."""
+    look = look or Look()
+    mirror = source.isdigit() if mirror is None else mirror
+    capture = open_source(source)
+    fps_in = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    writer = None
+    state = StreamState()
+    try:
+        while max_frames is None or state.frames < max_frames:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(cv2.flip(bgr, 1) if mirror else bgr, cv2.COLOR_BGR2RGB)
+            out = cv2.cvtColor(process_frame(rgb, segmenter, look, state, smoothing), cv2.COLOR_RGB2BGR)
+            if out.ndim == 2:
+                out = cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
+            if fps_overlay:
+                draw_fps(out, state)
+            if output:
+                if writer is None:
+                    writer = cv2.VideoWriter(output, cv2.VideoWriter_fourcc(*"mp4v"), fps_in,
+                                             (out.shape[1], out.shape[0]))
+                    if not writer.isOpened():
+                        raise PortraitsegError(f"cannot write video {output}")
+                writer.write(out)
+            if show:
+                cv2.imshow(WINDOW, out)
+                if cv2.waitKey(1) & 0xFF == ord("q"):
+                    break
+    finally:
+        capture.release()
+        if writer is not None:
+            writer.release()
+        if show:
+            cv2.destroyAllWindows()
+    return state.frames
+
+
+def summary(frames: int, started: float) -> str:
+    seconds = time.perf_counter() - started
+    return f"{frames} frames in {seconds:.1f} s ({frames / max(seconds, 1e-9):.1f} frames/s)"

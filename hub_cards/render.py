@@ -1,0 +1,116 @@
+"""Render the model card from what a checkpoint folder holds: config.json, eval.json (written by
+``portraitseg eval --json``), train_config.yaml, training.json and bench.json when present. Figures come from those
+files, never typed by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+TEMPLATE = Path(__file__).with_name("model_card.md")
+DATASET_NAMES = {"eg1800": "EG1800", "ccp_train": "Clothing Co-Parsing (CCP)"}
+DATA_TERMS = (
+    "- **EG1800** (Shen et al., *Automatic Portrait Segmentation for Image Stylization*, Eurographics 2016): "
+    "Flickr portraits with person masks, distributed by CUHK for academic research only.\n"
+    "- **CCP** (Yang, Luo and Lin, *Clothing Co-Parsing by Joint Image Segmentation and Labeling*, CVPR 2014): "
+    "street-fashion photos with pixel labels (all non-background labels taken as person); research use.\n\n"
+    "Both are research-only: the weights are shared for research and evaluation under those terms. The images are "
+    "not redistributed here."
+)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _dataset_label(evaluation: dict[str, Any]) -> str:
+    data = Path(str(evaluation.get("data", ""))).name
+    split = Path(str(evaluation.get("split") or "all")).stem
+    return f"{DATASET_NAMES.get(data, data)} {split}"
+
+
+def eval_results(evaluation: dict[str, Any] | None) -> list[EvalResult]:
+    if not evaluation:
+        return []
+    data = Path(str(evaluation.get("data", ""))).name or "custom"
+    split = Path(str(evaluation.get("split") or "all")).stem
+    common = dict(task_type="image-segmentation", task_name="Portrait segmentation", dataset_type=data,
+                  dataset_name=_dataset_label(evaluation), dataset_split=split)
+    return [
+        EvalResult(metric_type="mean_iou", metric_name="mIoU (mean per-image person IoU, %)",
+                   metric_value=round(evaluation["miou"], 2), **common),
+        EvalResult(metric_type="iou", metric_name="dataset IoU (%)", metric_value=round(evaluation["dataset_iou"], 2),
+                   **common),
+        EvalResult(metric_type="f1", metric_name="boundary F (3 px)", metric_value=round(evaluation["boundary_f"], 4),
+                   **common),
+    ]
+
+
+def _results_section(evaluation: dict[str, Any] | None) -> str:
+    if not evaluation:
+        return "Not evaluated yet: run `portraitseg eval -m CHECKPOINT --data DIR --json CHECKPOINT/eval.json`."
+    return (f"Measured on **{_dataset_label(evaluation)}** ({evaluation['images']} images) with the "
+            f"{evaluation.get('backend', '?')} backend:\n\n| mIoU | dataset IoU | boundary F |\n|---|---|---|\n"
+            f"| {evaluation['miou']:.2f} | {evaluation['dataset_iou']:.2f} | {evaluation['boundary_f']:.4f} |")
+
+
+def _training_section(folder: Path) -> str:
+    record = _read_json(folder / "training.json") or {}
+    config_path = folder / "train_config.yaml"
+    parts = []
+    if record:
+        parts.append("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in record.items()))
+    if config_path.is_file():
+        parts.append("Training configuration (`train_config.yaml`):\n\n```yaml\n" + config_path.read_text().strip()
+                     + "\n```")
+    return "\n\n".join(parts) or "No training record in this checkpoint."
+
+
+def render_card(folder: str | Path, repo_id: str | None = None, model_name: str | None = None) -> ModelCard:
+    """The Hub model card for a checkpoint folder, with Hub metadata and model-index eval results."""
+    from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.complexity import count_macs, count_parameters
+
+    folder = Path(folder)
+    net, config = load_checkpoint(folder)
+    evaluation = _read_json(folder / "eval.json")
+    bench = _read_json(folder / "bench.json")
+    name = model_name or (repo_id.split("/")[-1] if repo_id else folder.name)
+    h, w = config.input_size
+    datasets = sorted({Path(d.partition("@")[0]).name for d in
+                       (_read_yaml_data(folder / "train_config.yaml") or ["eg1800"])})
+    card_data = ModelCardData(
+        model_name=name, license="other", license_name="research-only-data",
+        license_link="https://github.com/bio-punk/AutoPortraitMatting", library_name="portraitseg",
+        pipeline_tag="image-segmentation", tags=["portrait-segmentation", "person-segmentation", "onnx", "u-net",
+                                                 "background-removal"],
+        datasets=[DATASET_NAMES.get(d, d) for d in datasets], eval_results=eval_results(evaluation) or None,
+    )
+    latency_row = ""
+    if bench:
+        latency_row = (f"| latency | {bench['median_ms']:.1f} ms median, {bench['p95_ms']:.1f} ms p95 per model "
+                       f"call on {bench['provider']} ({bench['threads']} threads, {bench['input']}, "
+                       f"{bench.get('hardware', 'CPU')}) |")
+    return ModelCard.from_template(
+        card_data, template_path=str(TEMPLATE), model_name=name,
+        summary=(f"A portraitseg U-Net with a `{config.encoder}` encoder that outputs the probability that each "
+                 "pixel belongs to a person: masks, cut-outs and background blur or replacement for photos and "
+                 "live video."),
+        load_ref=f"hf://{repo_id}" if repo_id else name, threshold=config.threshold,
+        normalization=f"(x - {config.normalization['mean']}) / {config.normalization['std']}",
+        long_side=config.long_side, results=_results_section(evaluation), encoder=config.encoder,
+        decoder=list(config.decoder_channels), parameters=f"{count_parameters(net) / 1e6:.2f} M",
+        macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}", latency_row=latency_row,
+        training=_training_section(folder), data=DATA_TERMS,
+    )
+
+
+def _read_yaml_data(path: Path) -> list[str] | None:
+    import yaml
+
+    if not path.is_file():
+        return None
+    return (yaml.safe_load(path.read_text()) or {}).get("data")

@@ -1,0 +1,44 @@
+"""``portraitseg webcam``: a camera or a video file through the model with OpenCV."""
+
+from __future__ import annotations
+
+import argparse
+
+from portraitseg.cli.common import add_model_arguments, load_from_args
+
+EFFECT_TO_BACKGROUND = {"mask": "mask", "blur": "blur", "color": "color", "replace": "image"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--source", default="0", help="camera index or video file")
+    parser.add_argument("--effect", default="blur", choices=list(EFFECT_TO_BACKGROUND))
+    parser.add_argument("--background", default="#2e8b57", help="colour for 'color', image file for 'replace'")
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--softness", type=float, default=0.2)
+    parser.add_argument("--smoothing", type=float, default=0.5, help="temporal mask smoothing in [0, 1)")
+    parser.add_argument("--output", help="write the processed video here (.mp4)")
+    parser.add_argument("--no-window", action="store_true", help="headless: no window (for machines without display)")
+    parser.add_argument("--no-fps", action="store_true", help="no frames-per-second overlay")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
+                        help="flip frames horizontally (default: on for cameras, off for files)")
+    parser.add_argument("--max-frames", type=int)
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from portraitseg.demo.processing import Look
+    from portraitseg.demo.webcam import run_webcam, summary
+    from portraitseg.image_io import read_image
+
+    background = EFFECT_TO_BACKGROUND[args.effect]
+    image = read_image(args.background) if background == "image" else None
+    look = Look(background, args.threshold, args.softness, color=args.background if background == "color" else
+                "#2e8b57", image=image)
+    segmenter = load_from_args(args)
+    started = time.perf_counter()
+    frames = run_webcam(segmenter, args.source, look, args.output, show=not args.no_window, mirror=args.mirror,
+                        smoothing=args.smoothing, fps_overlay=not args.no_fps, max_frames=args.max_frames)
+    print(summary(frames, started) + (f"; wrote {args.output}" if args.output else ""))
+    return 0

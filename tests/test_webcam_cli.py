@@ -1,0 +1,34 @@
+import cv2
+import numpy as np
+import pytest
+
+from portraitseg.cli import main
+from portraitseg.image_io import read_image
+from tests.conftest import EXAMPLES
+
+
+def write_video(path, frames=12, size=(160, 120)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, size)
+    base = cv2.resize(read_image(EXAMPLES / "grace_hopper.jpg")[..., ::-1], size)
+    for i in range(frames):
+        writer.write(np.roll(base, i * 3, axis=1))
+    writer.release()
+
+
+@pytest.mark.parametrize("effect", ["blur", "mask"])
+def test_webcam_on_a_video_file_writes_every_frame(tmp_path, tiny_checkpoint, effect):
+    source, out = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    write_video(source)
+    assert main(["webcam", "-m", str(tiny_checkpoint), "--source", str(source), "--effect", effect, "--output",
+                 str(out), "--no-window"]) == 0
+    capture = cv2.VideoCapture(str(out))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    assert count == 12
+    assert capture.get(cv2.CAP_PROP_FRAME_WIDTH) == 160
+
+
+def test_missing_video_file_is_a_clear_error(tmp_path, tiny_checkpoint, capsys):
+    assert main(["webcam", "-m", str(tiny_checkpoint), "--source", str(tmp_path / "nope.mp4"), "--no-window"]) == 2
+    assert "no such file" in capsys.readouterr().err

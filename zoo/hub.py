@@ -1,0 +1,102 @@
+"""Hugging Face Hub: load models by ``hf://ORG/NAME[@REVISION]`` and push checkpoints with their model card.
+
+Only safetensors, JSON and ONNX files are fetched; nothing is unpickled and no code from a repo runs. The Hub
+endpoint comes from ``HF_ENDPOINT`` and the token from ``HF_TOKEN`` (huggingface_hub reads both).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portraitseg.errors import CheckpointError, PortraitsegError
+
+PREFIX = "hf://"
+DOWNLOAD_PATTERNS = ["config.json", "model.safetensors", "model.onnx"]
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+def parse_hub_id(ref: str) -> tuple[str, str | None]:
+    """``hf://ORG/NAME[@REVISION]`` -> (``ORG/NAME``, revision or None)."""
+    body = ref[len(PREFIX):] if ref.startswith(PREFIX) else ref
+    repo_id, _, revision = body.partition("@")
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise CheckpointError(f"{ref!r} is not a Hub id: use hf://ORG/NAME or hf://ORG/NAME@REVISION")
+    return repo_id, revision or None
+
+
+def download(ref: str) -> Path:
+    """Fetch (or reuse from the cache, also offline) the files a checkpoint needs; returns the snapshot folder."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, \
+        RevisionNotFoundError
+
+    repo_id, revision = parse_hub_id(ref)
+    try:
+        folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=DOWNLOAD_PATTERNS))
+    except RepositoryNotFoundError as exc:
+        raise CheckpointError(f"{ref}: no such repository on the Hub (or it is private: set HF_TOKEN)") from exc
+    except RevisionNotFoundError as exc:
+        raise CheckpointError(f"{ref}: no revision {revision!r} in {repo_id}") from exc
+    except LocalEntryNotFoundError as exc:
+        raise CheckpointError(f"{ref}: the Hub cannot be reached and the model is not in the cache") from exc
+    except HfHubHTTPError as exc:
+        raise CheckpointError(f"{ref}: the Hub answered {exc}") from exc
+    _check_snapshot(folder, ref, repo_id, revision)
+    return folder
+
+
+def _check_snapshot(folder: Path, ref: str, repo_id: str, revision: str | None) -> None:
+    from portraitseg.zoo.config import ModelConfig
+
+    if not (folder / "model.safetensors").is_file():
+        pickles = _pickle_files(repo_id, revision)
+        hint = (f" It holds {pickles}: pickle files are never loaded, since unpickling can run code."
+                if pickles else "")
+        raise CheckpointError(f"{ref}: the repository has no model.safetensors.{hint}")
+    if not (folder / "config.json").is_file():
+        raise CheckpointError(f"{ref}: the repository has no config.json; it is not a portraitseg checkpoint")
+    ModelConfig.load(folder)  # unknown format versions fail here, before any weights are read
+
+
+def _pickle_files(repo_id: str, revision: str | None) -> list[str]:
+    from huggingface_hub import HfApi
+
+    try:
+        files = HfApi().list_repo_files(repo_id, revision=revision)
+    except Exception:  # listing is only for a better message
+        return []
+    return [f for f in files if f.endswith(PICKLE_SUFFIXES)]
+
+
+def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: str | None = None,
+         token: str | None = None, api=None, commit_message: str | None = None):
+    """Create the repo if needed and upload weights, config, ONNX, training config and the rendered card in one
+    commit. Returns huggingface_hub's ``CommitInfo`` (``commit_url``, ``oid``)."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    from portraitseg.hub_cards.render import render_card
+    from portraitseg.zoo.checkpoint import ONNX_NAME, WEIGHTS_NAME, load_checkpoint
+    from portraitseg.zoo.export import export_onnx
+
+    checkpoint = Path(checkpoint)
+    parse_hub_id(repo_id)
+    net, config = load_checkpoint(checkpoint)  # refuse to publish what would not load
+    if not (checkpoint / ONNX_NAME).is_file():
+        export_onnx(net, config, checkpoint / ONNX_NAME)
+    card = render_card(checkpoint, repo_id=repo_id)
+    files = {WEIGHTS_NAME: checkpoint / WEIGHTS_NAME, "config.json": checkpoint / "config.json",
+             ONNX_NAME: checkpoint / ONNX_NAME, "README.md": str(card).encode()}
+    for optional in ("train_config.yaml", "eval.json", "curves.png"):
+        if (checkpoint / optional).is_file():
+            files[optional] = checkpoint / optional
+    api = api or HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+    if revision:
+        api.create_branch(repo_id, branch=revision, exist_ok=True)
+    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=source if isinstance(source, bytes)
+                                     else str(source)) for name, source in files.items()]
+    message = commit_message or f"Upload portraitseg {config.encoder} U-Net ({config.input_size[0]}x{config.input_size[1]})"
+    try:
+        return api.create_commit(repo_id, operations=operations, commit_message=message, revision=revision)
+    except Exception as exc:
+        raise PortraitsegError(f"upload to {repo_id} failed: {exc}") from exc
