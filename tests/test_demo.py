@@ -1,0 +1,148 @@
+"""The web demo through a real browser (Playwright driving Debian's Chromium with its fake camera) and through
+gradio_client, against the real ``portraitseg demo`` command serving the bundled default model."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import EXAMPLES
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHOTO = EXAMPLES / "grace_hopper.jpg"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    """``portraitseg demo`` on a free port (the bundled default model), ready when its page answers."""
+    port = _free_port()
+    tmp = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp / "gradio")}
+    log = open(tmp / "demo.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "portraitseg", "demo", "--port", str(port)], env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except Exception:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("demo did not start: " + (tmp / "demo.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield url
+    server.terminate()
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing: scripts/setup.sh --test installs it")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium")),
+                                                       executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                                       accept_downloads=True)
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser_context, demo_url):
+    page = browser_context.new_page()
+    page.goto(demo_url)
+    page.wait_for_selector("#segment-button", timeout=60_000)
+    yield page
+    page.close()
+
+
+@pytest.mark.browser
+def test_upload_shows_mask_and_cutout_and_downloads_rgba_png(page, tmp_path):
+    assert "onnxruntime" in page.inner_text("#model-info")  # the page says what serves the model
+    page.set_input_files("#photo-input input[type=file]", str(PHOTO))
+    page.click("#segment-button")
+    page.wait_for_selector("#composites img", timeout=60_000)
+    page.wait_for_selector("#masks img", timeout=60_000)
+    link = page.locator("#cutouts a").first
+    link.wait_for(timeout=60_000)
+    with page.expect_download() as download_info:
+        link.click()
+    saved = tmp_path / "cutout.png"
+    download_info.value.save_as(saved)
+    cutout = Image.open(saved)
+    assert cutout.format == "PNG" and cutout.mode == "RGBA"
+    assert cutout.size == Image.open(PHOTO).size
+    alpha = np.asarray(cutout)[..., 3]
+    assert alpha.min() < 30 and alpha.max() > 225  # a real mask: some background and some person
+    width, height = Image.open(PHOTO).size
+    assert re.search(rf"grace_hopper\.jpg\s+{width}x{height}\s+\d+ ms\s+\d+ ms", page.inner_text("#timing"))
+
+
+@pytest.mark.browser
+def test_corrupt_upload_shows_an_error_message_not_a_trace(page, tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+    page.set_input_files("#photo-input input[type=file]", str(bad))
+    page.click("#segment-button")
+    toast = page.locator(".toast-body").first
+    toast.wait_for(timeout=60_000)
+    text = toast.inner_text()
+    assert "broken.jpg" in text and ("corrupt" in text or "not a readable image" in text)
+    assert "Traceback" not in text
+
+
+@pytest.mark.browser
+def test_webcam_stream_reaches_the_output(page):
+    page.get_by_role("tab", name="Webcam").click()
+    page.locator("#camera [title='grant webcam access'] button").click()
+    page.wait_for_function("() => { const v = document.querySelector('#camera video'); return v && v.readyState >= 2; }",
+                           timeout=30_000)
+    page.locator("#camera button[aria-label='capture photo']").click()
+    page.wait_for_function(
+        "() => { const m = document.querySelector('#live-stats')?.innerText.match(/(\\d+) frames$/m);"
+        " return m && Number(m[1]) >= 10; }", timeout=90_000)
+    assert page.locator("#live img").first.get_attribute("src")
+    assert "640x480" in page.inner_text("#live-stats")  # the camera was asked for 640x480
+
+
+def test_gradio_client_segment_endpoint(demo_url):
+    from gradio_client import Client, handle_file
+
+    client = Client(demo_url, verbose=False)
+    composites, masks, cutouts, timing = client.predict(
+        [handle_file(str(PHOTO))], "portrait-unet-mnv2", "color", 0.5, 0.0, 15, "#00ff00", None, api_name="/segment")
+    mask = np.asarray(Image.open(masks[0]["image"]))
+    width, height = Image.open(PHOTO).size
+    assert mask.shape[:2] == (height, width) and set(np.unique(mask)) <= {0, 255}
+    composite = np.asarray(Image.open(composites[0]["image"]).convert("RGB"))
+    background = mask[..., 0] == 0 if mask.ndim == 3 else mask == 0
+    assert (composite[background] == [0, 255, 0]).all()  # hard edge: background painted exactly
+    assert Image.open(cutouts[0]).mode == "RGBA"
+    assert "grace_hopper.jpg" in timing
