@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -52,13 +53,15 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         return ([(r.composite, r.name) for r in results], [(r.mask, r.name) for r in results], cutout_files, table)
 
     def stream_frame(frame, state, model_name, background, threshold, softness, blur, color, image_path, smoothing):
+        received_ms = time.time() * 1000
         state = state or StreamState()
         if frame is None:
             return None, "waiting for the camera…", state
         look = _look(background, threshold, softness, blur, color, image_path)
         out = process_frame(frame, models.get(model_name), look, state, smoothing)
         stats = (f"{state.fps():.1f} frames/s · processing {np.median(state.latencies):.0f} ms median · "
-                 f"{frame.shape[1]}x{frame.shape[0]} · {state.frames} frames")
+                 f"{frame.shape[1]}x{frame.shape[0]} · {state.frames} frames"
+                 f'<span hidden data-received-ms="{received_ms:.1f}"></span>')  # for benchmarks/webcam_latency.py
         return out, stats, state
 
     with gr.Blocks(title="portraitseg", delete_cache=(300, 600)) as app:
@@ -97,7 +100,7 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
                 camera = gr.Image(sources=["webcam"], streaming=True, label="Camera", elem_id="camera",
                                   webcam_options=gr.WebcamOptions(mirror=True, constraints=WEBCAM_CONSTRAINTS))
                 live = gr.Image(label="Live", format="jpeg", elem_id="live", streaming=True)
-            stats = gr.Markdown(elem_id="live-stats")
+            stats = gr.Markdown(elem_id="live-stats", sanitize_html=False)
             stream_state = gr.State(None)
             camera.stream(stream_frame, [camera, stream_state, *look_inputs, smoothing], [live, stats, stream_state],
                           stream_every=STREAM_EVERY, time_limit=60, concurrency_limit=4, show_progress="hidden",

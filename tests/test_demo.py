@@ -126,7 +126,7 @@ def test_webcam_stream_reaches_the_output(page):
                            timeout=30_000)
     page.locator("#camera button[aria-label='capture photo']").click()
     page.wait_for_function(
-        "() => { const m = document.querySelector('#live-stats')?.innerText.match(/(\\d+) frames$/m);"
+        "() => { const m = document.querySelector('#live-stats')?.innerText.match(/· (\\d+) frames/);"
         " return m && Number(m[1]) >= 10; }", timeout=90_000)
     assert page.locator("#live img").first.get_attribute("src")
     assert "640x480" in page.inner_text("#live-stats")  # the camera was asked for 640x480

@@ -1,0 +1,152 @@
+"""Side-by-side benchmark: every zoo model (float and INT8) and every peer model found in a folder, on the same
+images, in one process with the same thread count. Writes a Markdown table and an accuracy-vs-latency plot.
+
+    python benchmarks/compare.py --data eg1800 --split splits/test_clean.txt --peers ../shared/peers \
+        --calibration eg1800 --calibration-split splits/train_recommended.txt
+
+Latency is the model call alone on its prepared input for a 600x800 portrait (the EG1800 frame), timed in
+interleaved rounds so that machine noise hits every model alike; medians and 95th percentiles are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from peers import load_peers  # noqa: E402
+
+from portraitseg.api import load  # noqa: E402
+from portraitseg.geometry import plan_fit, to_input  # noqa: E402
+from portraitseg.trainers.data import find_pairs, load_pair  # noqa: E402
+from portraitseg.trainers.evaluate import evaluate  # noqa: E402
+from portraitseg.zoo.catalog import bundled_models  # noqa: E402
+from portraitseg.zoo.checkpoint import load_checkpoint  # noqa: E402
+from portraitseg.zoo.complexity import count_parameters  # noqa: E402
+
+
+class Entry:
+    def __init__(self, name, segmenter, model_input, parameters, runtime, input_desc):
+        self.name, self.segmenter, self.input, self.parameters = name, segmenter, model_input, parameters
+        self.runtime, self.input_desc, self.samples, self.metrics = runtime, input_desc, [], {}
+
+    def time_once(self) -> None:
+        start = time.perf_counter()
+        self.segmenter.backend(self.input)
+        self.samples.append((time.perf_counter() - start) * 1000)
+
+
+def zoo_entries(names, threads, frame, calibration):
+    from portraitseg.zoo.quantize import quantize_int8
+
+    entries, tmp = [], Path(tempfile.mkdtemp())
+    for name, folder in names.items():
+        seg = load(folder, backend="onnxruntime", threads=threads)
+        net, config = load_checkpoint(folder)
+        fit = plan_fit(frame.shape[:2], seg.long_side)
+        x = to_input(frame, fit)[None]
+        size = f"{fit.padded_h}x{fit.padded_w}"
+        entries.append(Entry(name, seg, x, count_parameters(net), "onnxruntime fp32", size))
+        if calibration:
+            int8 = quantize_int8(folder / "model.onnx", tmp / f"{name}-int8.onnx", calibration, config.long_side)
+            entries.append(Entry(f"{name} INT8", load(int8, backend="onnxruntime", threads=threads), x,
+                                 count_parameters(net), "onnxruntime INT8 QDQ", size))
+    return entries
+
+
+def plot(entries, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for e in entries:
+        ours = not e.runtime.startswith(("ai-edge", "onnxruntime (peer"))
+        ax.scatter(np.median(e.samples), e.metrics["miou"], s=60, marker="o" if ours else "s",
+                   color="tab:green" if ours else "tab:gray")
+        ax.annotate(e.name, (np.median(e.samples), e.metrics["miou"]), textcoords="offset points", xytext=(5, 4),
+                    fontsize=8)
+    ax.set_xscale("log")
+    ax.set(xlabel="median model-call latency (ms, log scale)", ylabel="mean per-image IoU (%)", title=title)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--split")
+    parser.add_argument("--peers", help="folder of peer models (skipped with a message when absent)")
+    parser.add_argument("--models", nargs="*", help="zoo names or checkpoint folders (default: every bundled model)")
+    parser.add_argument("--calibration", help="training folder for the INT8 variants (omit to skip them)")
+    parser.add_argument("--calibration-split")
+    parser.add_argument("--calibration-images", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=20, help="timed calls per model per round")
+    parser.add_argument("--limit", type=int, help="only the first N images (quick checks)")
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument("--plot", type=Path, default=Path("docs/benchmarks.png"))
+    args = parser.parse_args()
+
+    pairs = find_pairs(args.data, args.split)[: args.limit]
+    frame, _ = load_pair(pairs[0])
+    names = ({Path(m).name: Path(m) if Path(m).exists() else bundled_models()[m] for m in args.models}
+             if args.models else bundled_models())
+    calibration = None
+    if args.calibration:
+        train = find_pairs(args.calibration, args.calibration_split)
+        picks = np.random.default_rng(0).choice(len(train), min(args.calibration_images, len(train)), False)
+        calibration = [train[i].image for i in sorted(picks)]
+    entries = zoo_entries(names, args.threads, frame, calibration)
+    if args.peers and Path(args.peers).is_dir():
+        for peer in load_peers(args.peers, args.threads):
+            x, _ = peer.prepare(frame)
+            entries.append(Entry(peer.name, peer, x, peer.parameters, f"{peer.runtime} (peer)",
+                                 f"{peer.size[0]}x{peer.size[1]}"))
+    else:
+        print(f"no peers folder ({args.peers}): benchmarking the zoo models only")
+
+    for e in entries:
+        e.metrics = evaluate(e.segmenter, pairs, progress=False)
+        print(f"{e.name}: mIoU {e.metrics['miou']:.2f}", flush=True)
+    for e in entries:  # warm-up
+        for _ in range(5):
+            e.time_once()
+        e.samples.clear()
+    for _ in range(args.rounds):
+        for e in entries:
+            for _ in range(args.calls):
+                e.time_once()
+
+    header = ("| model | runtime | parameters | input (HxW) | mIoU | dataset IoU | boundary F | median ms | p95 ms |\n"
+              "|---|---|---|---|---|---|---|---|---|")
+    rows = [f"| {e.name} | {e.runtime} | {e.parameters / 1e6:.2f} M | {e.input_desc} | {e.metrics['miou']:.2f} | "
+            f"{e.metrics['dataset_iou']:.2f} | {e.metrics['boundary_f']:.4f} | {np.median(e.samples):.2f} | "
+            f"{np.percentile(e.samples, 95):.2f} |" for e in entries]
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    split = f"{Path(args.data).name} {Path(args.split).stem if args.split else ''}".strip()
+    text = (f"# Benchmark: accuracy and CPU latency\n\nOne run of `{' '.join(sys.argv)}` on {cpu}, "
+            f"{args.threads} threads for every model; {len(pairs)} images of {split}. Accuracy as GUIDE section 5 "
+            f"(mean per-image person IoU at original size, threshold 0.5; boundary F within 3 px). Latency: the "
+            f"model call on its prepared input for a {frame.shape[1]}x{frame.shape[0]} frame, "
+            f"{args.rounds} interleaved rounds of {args.calls} calls per model.\n\n" + header + "\n" + "\n".join(rows)
+            + f"\n\n![accuracy vs latency]({args.plot.name})\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    plot(entries, args.plot, f"{split}: accuracy vs latency ({args.threads} threads)")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
