@@ -34,4 +34,5 @@ class ModelChoices:
         seg = self.get(name)
         threads = getattr(seg.backend, "threads", 0)
         where = f"{seg.provider}" + (f", {threads} threads" if threads else "")
-        return f"**Model** `{name or self.default}` · **backend** {seg.backend_name} ({where}) · input long side {seg.long_side}px"
+        return (f"**Model** `{name or self.default}` · **backend** {seg.backend_name} ({where}, {seg.precision}) · "
+                f"input long side {seg.long_side}px")

@@ -49,12 +49,20 @@ def eval_results(evaluation: dict[str, Any] | None) -> list[EvalResult]:
     ]
 
 
-def _results_section(evaluation: dict[str, Any] | None) -> str:
+def _results_section(evaluation: dict[str, Any] | None, bench: dict[str, Any] | None) -> str:
     if not evaluation:
         return "Not evaluated yet: run `portraitseg eval -m CHECKPOINT --data DIR --json CHECKPOINT/eval.json`."
-    return (f"Measured on **{_dataset_label(evaluation)}** ({evaluation['images']} images) with the "
-            f"{evaluation.get('backend', '?')} backend:\n\n| mIoU | dataset IoU | boundary F |\n|---|---|---|\n"
-            f"| {evaluation['miou']:.2f} | {evaluation['dataset_iou']:.2f} | {evaluation['boundary_f']:.4f} |")
+    rows = [("float32", evaluation)] + ([("INT8 (QDQ)", evaluation["int8"])] if "int8" in evaluation else [])
+    bench = bench or {}
+    lines = ["| weights | mIoU | dataset IoU | boundary F | model call (median / p95) |", "|---|---|---|---|---|"]
+    for label, m in rows:
+        timing = bench.get("fp32" if label == "float32" else "int8")
+        latency = (f"{timing['median_ms']:.1f} / {timing['p95_ms']:.1f} ms ({timing['provider']}, "
+                   f"{timing['threads']} threads)" if timing else "not measured")
+        lines.append(f"| {label} | {m['miou']:.2f} | {m['dataset_iou']:.2f} | {m['boundary_f']:.4f} | {latency} |")
+    where = f" on {bench['hardware']}, input {bench['input']} for a {bench['frame']} frame" if bench else ""
+    return (f"Measured on **{_dataset_label(evaluation)}** ({evaluation['images']} images) with ONNX Runtime"
+            f"{where}:\n\n" + "\n".join(lines))
 
 
 def _training_section(folder: Path) -> str:
@@ -89,11 +97,6 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
                                                  "background-removal"],
         datasets=[DATASET_NAMES.get(d, d) for d in datasets], eval_results=eval_results(evaluation) or None,
     )
-    latency_row = ""
-    if bench:
-        latency_row = (f"| latency | {bench['median_ms']:.1f} ms median, {bench['p95_ms']:.1f} ms p95 per model "
-                       f"call on {bench['provider']} ({bench['threads']} threads, {bench['input']}, "
-                       f"{bench.get('hardware', 'CPU')}) |")
     return ModelCard.from_template(
         card_data, template_path=str(TEMPLATE), model_name=name,
         summary=(f"A portraitseg U-Net with a `{config.encoder}` encoder that outputs the probability that each "
@@ -101,9 +104,9 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
                  "live video."),
         load_ref=f"hf://{repo_id}" if repo_id else name, threshold=config.threshold,
         normalization=f"(x - {config.normalization['mean']}) / {config.normalization['std']}",
-        long_side=config.long_side, results=_results_section(evaluation), encoder=config.encoder,
+        long_side=config.long_side, results=_results_section(evaluation, bench), encoder=config.encoder,
         decoder=list(config.decoder_channels), parameters=f"{count_parameters(net) / 1e6:.2f} M",
-        macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}", latency_row=latency_row,
+        macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}",
         training=_training_section(folder), data=DATA_TERMS,
     )
 

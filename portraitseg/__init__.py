@@ -26,8 +26,9 @@ __all__ = [
 ]
 
 
-def load(model=None, backend="auto", device="auto"):
-    """Load a segmenter; see :func:`portraitseg.api.load`."""
+def load(model=None, **options):
+    """Load a segmenter: ``load(model=None, backend="auto", device="auto", threads=None, precision="auto")``.
+    See :func:`portraitseg.api.load`; imported lazily so ``import portraitseg`` stays light."""
     from portraitseg.api import load as _load
 
-    return _load(model, backend=backend, device=device)
+    return _load(model, **options)

@@ -28,11 +28,15 @@ class Segmenter:
 
     def __repr__(self) -> str:
         return (f"Segmenter({self.description or 'model'}, backend={self.backend_name}, provider={self.provider}, "
-                f"long_side={self.long_side})")
+                f"precision={self.precision}, long_side={self.long_side})")
 
     @property
     def backend_name(self) -> str:
         return getattr(self.backend, "name", type(self.backend).__name__)
+
+    @property
+    def precision(self) -> str:
+        return getattr(self.backend, "precision", "fp32")
 
     @property
     def provider(self) -> str:

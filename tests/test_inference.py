@@ -94,3 +94,21 @@ def test_onnx_file_carries_its_contract_as_metadata(tiny_checkpoint):
     props = {p.key: p.value for p in onnx.load(str(tiny_checkpoint / "model.onnx")).metadata_props}
     assert props["portraitseg.format_version"] == "1"
     assert "RGB in [0, 255]" in props["input"] and "sigmoid" in props["output"]
+
+
+def test_precision_auto_serves_a_checkpoints_int8_model_on_the_cpu(tiny_checkpoint, tmp_path):
+    import shutil
+
+    from portraitseg.errors import CheckpointError
+    from portraitseg.zoo.quantize import quantize_int8
+
+    folder = tmp_path / "with-int8"
+    shutil.copytree(tiny_checkpoint, folder)
+    with pytest.raises(CheckpointError, match="export --int8"):
+        portraitseg.load(folder, precision="int8")
+    quantize_int8(folder / "model.onnx", folder / "model.int8.onnx", SAMPLES[:2], long_side=64)
+    assert portraitseg.load(folder).precision == "int8-qdq"
+    assert portraitseg.load(folder, precision="fp32").precision == "fp32"
+    assert portraitseg.load(folder, backend="torch").precision == "fp32"
+    int8, fp32 = portraitseg.load(folder)(SAMPLES[0]), portraitseg.load(folder, precision="fp32")(SAMPLES[0])
+    assert int8.shape == fp32.shape and np.abs(int8 - fp32).mean() < 0.05

@@ -15,6 +15,7 @@ from portraitseg.zoo.unet import UNet, build_model
 
 WEIGHTS_NAME = "model.safetensors"
 ONNX_NAME = "model.onnx"
+INT8_ONNX_NAME = "model.int8.onnx"
 
 
 def save_checkpoint(model: UNet, config: ModelConfig, directory: str | Path, half: bool = False) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 from portraitseg.errors import CheckpointError, PortraitsegError
 
 PREFIX = "hf://"
-DOWNLOAD_PATTERNS = ["config.json", "model.safetensors", "model.onnx"]
+DOWNLOAD_PATTERNS = ["config.json", "model.safetensors", "model.onnx", "model.int8.onnx"]
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
@@ -86,7 +86,7 @@ def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: 
     card = render_card(checkpoint, repo_id=repo_id)
     files = {WEIGHTS_NAME: checkpoint / WEIGHTS_NAME, "config.json": checkpoint / "config.json",
              ONNX_NAME: checkpoint / ONNX_NAME, "README.md": str(card).encode()}
-    for optional in ("train_config.yaml", "eval.json", "curves.png"):
+    for optional in ("model.int8.onnx", "train_config.yaml", "eval.json", "curves.png"):
         if (checkpoint / optional).is_file():
             files[optional] = checkpoint / optional
     api = api or HfApi(token=token)

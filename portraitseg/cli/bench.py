@@ -8,8 +8,7 @@ from portraitseg.cli.common import add_model_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_model_arguments(parser)
-    parser.set_defaults(backend=None)
+    add_model_arguments(parser, backend=False)
     parser.add_argument("--backends", nargs="+", default=["onnxruntime", "torch"], choices=["onnxruntime", "torch"],
                         help="backends to compare side by side in this run")
     parser.add_argument("--size", type=int, default=None,
@@ -30,17 +29,18 @@ def run(args: argparse.Namespace) -> int:
     image = args.image or str(example_paths()[0])
     rows = []
     for backend in args.backends:
-        segmenter = load(args.model, backend=backend, device=args.device, threads=args.threads)
+        segmenter = load(args.model, backend=backend, device=args.device, threads=args.threads,
+                         precision=args.precision)
         if args.size:
             segmenter.long_side = args.size
         side = segmenter.long_side
         batch = np.full((1, 3, side, side), 127.5, np.float32)
-        rows.append(dict(backend=segmenter.backend_name, provider=segmenter.provider,
-                         threads=getattr(segmenter.backend, "threads", "?"), input=f"{side}x{side}",
-                         what="model call", **time_model_call(segmenter.backend, batch, args.runs, args.warmup)))
-        rows.append(dict(backend=segmenter.backend_name, provider=segmenter.provider,
-                         threads=getattr(segmenter.backend, "threads", "?"), input=f"long side {side}",
-                         what="whole path", **time_whole_path(segmenter, image, args.runs, args.warmup)))
+        common = dict(backend=segmenter.backend_name, provider=segmenter.provider, precision=segmenter.precision,
+                      threads=getattr(segmenter.backend, "threads", "?"))
+        rows.append(dict(common, input=f"{side}x{side}", what="model call",
+                         **time_model_call(segmenter.backend, batch, args.runs, args.warmup)))
+        rows.append(dict(common, input=f"long side {side}", what="whole path",
+                         **time_whole_path(segmenter, image, args.runs, args.warmup)))
     print(format_rows(rows))
     print(f"whole path = decode {image} + resize + model + blur composite; median and p95 of {args.runs} runs")
     return 0

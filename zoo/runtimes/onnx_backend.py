@@ -62,6 +62,7 @@ class OnnxBackend:
         self.threads = options.intra_op_num_threads if self.provider == "CPUExecutionProvider" else 0
         self.input_name = self.session.get_inputs()[0].name
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.precision = self.metadata.get("portraitseg.variant", "fp32")
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)})[0]

@@ -19,6 +19,7 @@ def pick_torch_device(device: str) -> torch.device:
 
 class TorchBackend:
     name = "torch"
+    precision = "fp32"
 
     def __init__(self, model: torch.nn.Module, device: str = "auto") -> None:
         self.device = pick_torch_device(device)
