@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from browser import demo_page, start_webcam  # noqa: E402
 
 HOOKS = """
 window.__encodes = []; window.__sends = []; window.__shown = [];
@@ -46,15 +47,7 @@ new MutationObserver(() => {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5)
@@ -62,43 +55,15 @@ def main() -> None:
     parser.add_argument("--background", default="blur")
     args = parser.parse_args()
 
-    port = free_port()
-    command = [sys.executable, "-m", "portraitseg", "demo", "--port", str(port)] + (["-m", args.model] if args.model else [])
-    server = subprocess.Popen(command, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(180):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except Exception:
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(
-                tempfile.mkdtemp(), executable_path="/usr/bin/chromium", headless=True,
-                args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                      "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-            page = context.new_page()
-            page.add_init_script(HOOKS)
-            page.goto(url)
-            page.wait_for_selector("#segment-button", timeout=60_000)
-            page.get_by_label(args.background, exact=True).check()
-            page.get_by_role("tab", name="Webcam").click()
-            page.locator("#camera [title='grant webcam access'] button").click()
-            page.wait_for_function("() => document.querySelector('#camera video')?.readyState >= 2", timeout=30_000)
-            page.locator("#camera button[aria-label='capture photo']").click()
-            time.sleep(args.warmup)
-            start = page.evaluate("Date.now()")
-            time.sleep(args.seconds)
-            end = page.evaluate("Date.now()")
-            encodes = np.array(page.evaluate("window.__encodes"), float)
-            shown = [(d, r) for d, r in page.evaluate("window.__shown") if start <= d <= end and not np.isnan(r)]
-            context.close()
-    finally:
-        server.terminate()
-        server.wait(15)
+    with demo_page(args.model, init_script=HOOKS) as page:
+        page.get_by_label(args.background, exact=True).check()
+        start_webcam(page)
+        time.sleep(args.warmup)
+        start = page.evaluate("Date.now()")
+        time.sleep(args.seconds)
+        end = page.evaluate("Date.now()")
+        encodes = np.array(page.evaluate("window.__encodes"), float)
+        shown = [(d, r) for d, r in page.evaluate("window.__shown") if start <= d <= end and not np.isnan(r)]
     latencies = []
     for displayed, received in shown:
         before = encodes[encodes <= received]

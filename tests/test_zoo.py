@@ -92,3 +92,12 @@ def test_bad_checkpoints_fail_with_the_reason(tmp_path):
     (pickled / "pytorch_model.bin").write_bytes(b"pickle")
     with pytest.raises(CheckpointError, match="pickle files are never loaded"):
         load_checkpoint(pickled)
+
+
+def test_encoder_can_start_from_another_checkpoints_encoder(tmp_path):
+    config = tiny_config(encoder="mobilenet_v2", decoder_channels=(32, 16, 16, 8))
+    source = build_model(config)
+    save_checkpoint(source, config, tmp_path / "source", half=True)
+    encoder = MobileNetV2Encoder(pretrained=tmp_path / "source")
+    reference = source.encoder.features[5].conv[1][0].weight.half().float()
+    assert torch.equal(encoder.features[5].conv[1][0].weight, reference)

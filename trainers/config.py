@@ -29,6 +29,7 @@ class TrainConfig:
     encoder: str = "mobilenet_v2"
     encoder_params: dict[str, Any] = field(default_factory=dict)
     decoder_channels: list[int] = field(default_factory=lambda: [96, 64, 32, 16])
+    decoder_convs: int = 2
     aux_heads: bool = False
     aux_weight: float = 0.4
     input_size: list[int] = field(default_factory=lambda: [256, 192])
@@ -62,6 +63,7 @@ class TrainConfig:
             encoder=self.encoder,
             encoder_params=dict(self.encoder_params),
             decoder_channels=tuple(self.decoder_channels),
+            decoder_convs=self.decoder_convs,
             aux_heads=self.aux_heads,
             input_size=(int(self.input_size[0]), int(self.input_size[1])),
         )

@@ -26,6 +26,7 @@ class ModelConfig:
     encoder: str = "mobilenet_v2"
     encoder_params: dict[str, Any] = field(default_factory=dict)
     decoder_channels: tuple[int, ...] = (96, 64, 32, 16)
+    decoder_convs: int = 2
     aux_heads: bool = False
     input_size: tuple[int, int] = (256, 256)
     normalization: dict[str, list[float]] = field(

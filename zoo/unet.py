@@ -18,11 +18,11 @@ class ConvBlock(nn.Sequential):
 
 
 class DecoderStage(nn.Module):
-    """Upsample x2, concatenate the skip connection, then two 3x3 conv blocks."""
+    """Upsample x2, concatenate the skip connection, then ``convs`` 3x3 conv blocks (two in the classic U-Net)."""
 
-    def __init__(self, cin: int, skip: int, cout: int) -> None:
+    def __init__(self, cin: int, skip: int, cout: int, convs: int = 2) -> None:
         super().__init__()
-        self.block = nn.Sequential(ConvBlock(cin + skip, cout), ConvBlock(cout, cout))
+        self.block = nn.Sequential(ConvBlock(cin + skip, cout), *(ConvBlock(cout, cout) for _ in range(convs - 1)))
 
     def forward(self, x: Tensor, skip: Tensor) -> Tensor:
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
@@ -51,7 +51,7 @@ class UNet(nn.Module):
                 f"({len(encoder.out_channels)} feature maps), got {len(widths)}"
             )
         cins = [encoder.out_channels[-1]] + widths[:-1]
-        self.stages = nn.ModuleList(DecoderStage(c, s, w) for c, s, w in zip(cins, skips, widths))
+        self.stages = nn.ModuleList(DecoderStage(c, s, w, config.decoder_convs) for c, s, w in zip(cins, skips, widths))
         self.head = nn.Conv2d(widths[-1], 1, 1)
         self.aux = nn.ModuleList(nn.Conv2d(w, 1, 1) for w in widths[:-1]) if config.aux_heads else None
 

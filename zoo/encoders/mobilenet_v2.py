@@ -89,8 +89,9 @@ class MobileNetV2Encoder(Encoder):
 
     def load_imagenet(self, path: str | Path) -> None:
         """Load a torchvision-layout ImageNet state_dict (``.pth``, loaded with ``weights_only=True``, or
-        ``.safetensors``). Every encoder tensor must be present with the right shape; the classifier and the
-        1280-channel head in the file are ignored."""
+        ``.safetensors``), or the encoder of a portraitseg checkpoint folder (its ``encoder.*`` tensors), to start
+        a new model from an encoder already adapted to portraits. Every encoder tensor must be present with the
+        right shape; the classifier and the 1280-channel head in an ImageNet file are ignored."""
         path = Path(path)
         if path.is_dir():
             candidates = sorted(path.glob("*.safetensors")) + sorted(path.glob("*.pth"))
@@ -105,6 +106,8 @@ class MobileNetV2Encoder(Encoder):
             state = load_file(str(path))
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
+        if any(k.startswith("encoder.") for k in state):
+            state = {k[len("encoder."):]: v.float() for k, v in state.items() if k.startswith("encoder.")}
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         mismatched = [k for k in own if k in state and state[k].shape != own[k].shape]
