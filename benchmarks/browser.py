@@ -58,6 +58,7 @@ def demo_page(model: str | None = None, init_script: str | None = None, width: i
 
 
 def start_webcam(page) -> None:
+    """Open the Webcam tab, grant the (fake) camera, and press Record once its video has frames."""
     page.get_by_role("tab", name="Webcam").click()
     page.locator("#camera [title='grant webcam access'] button").click()
     page.wait_for_function("() => document.querySelector('#camera video')?.readyState >= 2", timeout=30_000)

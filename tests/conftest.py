@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,12 @@ from portraitseg.zoo.config import ModelConfig
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "demo" / "examples"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def tiny_config(**overrides) -> ModelConfig:

@@ -4,7 +4,6 @@ gradio_client, against the real ``portraitseg demo`` command serving the bundled
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,25 +14,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, REPO, free_port
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from browser import CHROMIUM_ARGS, start_webcam  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHOTO = EXAMPLES / "grace_hopper.jpg"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
     """``portraitseg demo`` on a free port (the bundled default model), ready when its page answers."""
-    port = _free_port()
+    port = free_port()
     tmp = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp / "gradio")}
     log = open(tmp / "demo.log", "w")
@@ -120,11 +113,7 @@ def test_corrupt_upload_shows_an_error_message_not_a_trace(page, tmp_path):
 
 @pytest.mark.browser
 def test_webcam_stream_reaches_the_output(page):
-    page.get_by_role("tab", name="Webcam").click()
-    page.locator("#camera [title='grant webcam access'] button").click()
-    page.wait_for_function("() => { const v = document.querySelector('#camera video'); return v && v.readyState >= 2; }",
-                           timeout=30_000)
-    page.locator("#camera button[aria-label='capture photo']").click()
+    start_webcam(page)  # clicks Record only once the camera's <video> has data (readyState >= 2)
     page.wait_for_function(
         "() => { const m = document.querySelector('#live-stats')?.innerText.match(/· (\\d+) frames/);"
         " return m && Number(m[1]) >= 10; }", timeout=90_000)

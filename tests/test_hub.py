@@ -4,7 +4,6 @@ repositories built here), uploads are checked against an autospec of HfApi, and 
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,7 +15,7 @@ from unittest import mock
 import pytest
 
 from portraitseg.hub_cards.render import render_card
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, free_port
 
 pytest.importorskip("olah")
 
@@ -41,12 +40,6 @@ def _repo(root: Path, name: str, files: dict[str, Path | str]) -> Path:
     return repo
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def hub_server(tmp_path, tiny_checkpoint):
     """olah on 127.0.0.1 in offline mode, serving repositories built from a checkpoint this project made."""
@@ -61,7 +54,7 @@ def hub_server(tmp_path, tiny_checkpoint):
     _repo(mirrors, "pickle-only", {"config.json": tiny_checkpoint / "config.json", "pytorch_model.bin": "pickle"})
     _repo(mirrors, "future", {"config.json": json.dumps({**config, "format_version": 99}),
                               "model.safetensors": tiny_checkpoint / "model.safetensors"})
-    port = _free_port()
+    port = free_port()
     (tmp_path / "olah.toml").write_text(textwrap.dedent(f"""
         [basic]
         host = "127.0.0.1"
