@@ -68,3 +68,9 @@ def test_pil_input_and_folder_listing(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     assert read_image(Image.new("L", (8, 6)))[..., 0].shape == (6, 8)
     assert [p.name for p in list_images([tmp_path])] == ["a.JPG", "b.png"]
+
+
+def test_huge_images_are_refused_before_decoding(tmp_path):
+    Image.new("L", (12_000, 9_000)).save(tmp_path / "huge.png")  # 108 M pixels, compresses to a few kB
+    with pytest.raises(ImageReadError, match="too large"):
+        read_image(tmp_path / "huge.png")

@@ -119,3 +119,19 @@ def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tm
     after = train_iou()
     print(f"training mIoU on 32 EG1800 pairs: {before:.1f} -> {after:.1f} in {time.perf_counter() - started:.0f} s")
     assert after > before + 25 and after > 85
+
+
+def test_ctrl_c_saves_the_state_and_exits_cleanly(synthetic_data, tmp_path):
+    out = tmp_path / "interrupted"
+    args = ["--data", str(synthetic_data), "-o", str(out), "--epochs", "50", "--no-progress"]
+    args += [item for key, value in TINY.items() for item in ("--set", f"{key}={json.dumps(value)}")]
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "log.jsonl").is_file():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "state saved" in stderr and "--resume" in stderr
+    state = torch.load(out / "state.pt", weights_only=True)
+    assert 1 <= state["epoch"] < 50

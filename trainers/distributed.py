@@ -53,13 +53,15 @@ def shutdown(info: DistInfo) -> None:
 
 class EpochSampler(Sampler[int]):
     """A seeded permutation per epoch, sharded across ranks like DistributedSampler, that can start part-way
-    through (``skip`` samples of this rank's share) so a resumed run sees exactly the batches it had left."""
+    through (``skip`` samples of this rank's share) so a resumed run sees exactly the batches it had left, and
+    stop after ``limit`` samples."""
 
-    def __init__(self, size: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1, skip: int = 0) -> None:
+    def __init__(self, size: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1, skip: int = 0,
+                 limit: int | None = None) -> None:
         order = np.random.default_rng([seed, epoch, 7919]).permutation(size)
         per_rank = -(-size // world_size)
         order = np.resize(order, per_rank * world_size)  # pad by repeating, as DistributedSampler does
-        self.indices = order[rank::world_size][skip:].tolist()
+        self.indices = order[rank::world_size][skip:][:limit].tolist()
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.indices)

@@ -191,13 +191,12 @@ class Trainer:
             p.requires_grad_(not frozen)
 
     def _loader(self) -> DataLoader:
-        skip = self.batches_done * self.config.batch_size
-        sampler = EpochSampler(len(self.dataset), self.config.seed, self.epoch, self.dist.rank,
-                               self.dist.world_size, skip)
-        sampler.indices = sampler.indices[: (self.batches_per_epoch - self.batches_done) * self.config.batch_size]
+        batch = self.config.batch_size
+        sampler = EpochSampler(len(self.dataset), self.config.seed, self.epoch, self.dist.rank, self.dist.world_size,
+                               skip=self.batches_done * batch, limit=(self.batches_per_epoch - self.batches_done) * batch)
         self.dataset.set_epoch(self.epoch)
         workers = self.config.workers
-        return DataLoader(self.dataset, batch_size=self.config.batch_size, sampler=sampler, num_workers=workers,
+        return DataLoader(self.dataset, batch_size=batch, sampler=sampler, num_workers=workers,
                           drop_last=True, persistent_workers=False, prefetch_factor=4 if workers else None,
                           pin_memory=self.device.type == "cuda")
 
@@ -256,7 +255,7 @@ class Trainer:
             self.best_miou = miou
             best = save_checkpoint(weights, self.model_config, self.out / "best")
             atomic_write_bytes(best / "metrics.json", json.dumps(
-                {"epoch": self.epoch + 1, "split": "validation", **metrics}, indent=2).encode())
+                {"epoch": self.epoch, "split": "validation", **metrics}, indent=2).encode())
             atomic_write_bytes(best / "train_config.yaml", dump_config(self.config).encode())
 
     def fit(self) -> list[dict[str, Any]]:
@@ -272,16 +271,17 @@ class Trainer:
             while self.epoch < cfg.epochs:
                 stats = self._train_epoch()
                 metrics = self.validate() if self.dist.is_main else {}
+                # bookkeeping first, in memory, so an interruption from here on resumes at the next epoch
+                row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
+                       **{f"val_{k}": v for k, v in metrics.items()}}
+                self.history.append(row)
+                self.epoch += 1
+                self.batches_done = 0
                 if self.dist.is_main:
-                    row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
-                           **{f"val_{k}": v for k, v in metrics.items()}}
-                    self.history.append(row)
                     self._save_checkpoints(metrics)
                     write_logs(self.history, self.out)
                     plot_curves(self.history, self.out / "curves.png")
-                    log.info("epoch %d: %s", self.epoch + 1, row)
-                self.epoch += 1
-                self.batches_done = 0
+                    log.info("epoch %d: %s", self.epoch, row)
                 self.save_state()
                 barrier(self.dist)
         except KeyboardInterrupt:
