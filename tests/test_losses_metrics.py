@@ -89,3 +89,19 @@ def test_evaluate_thresholds_probabilities_at_the_original_size(synthetic_data):
     assert evaluate(Oracle(), pairs[:1], progress=False)["miou"] == pytest.approx(100.0)
     result = evaluate(Oracle(), pairs[:1], threshold=0.7, progress=False)
     assert result["miou"] == pytest.approx(0.0) and result["dataset_iou"] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "torch"])
+def test_eval_cli_prints_a_table_and_writes_json(synthetic_data, tiny_checkpoint, tmp_path, capsys, backend):
+    import json
+
+    from portraitseg.cli import main
+
+    out = tmp_path / "metrics.json"
+    assert main(["eval", "-m", str(tiny_checkpoint), "--backend", backend, "--data", str(synthetic_data),
+                 "--limit", "5", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["images"] == 5 and len(result["per_image"]) == 5 and result["backend"] == backend
+    assert f"{result['miou']:.2f}" in printed and "boundary F" in printed
+    assert result["miou"] == pytest.approx(np.mean([r["iou"] for r in result["per_image"]]))
