@@ -28,6 +28,15 @@ def open_source(source: str) -> cv2.VideoCapture:
     return capture
 
 
+def check_window_support() -> None:
+    """The package depends on opencv-python-headless (no GUI libraries on servers); a window needs the full build."""
+    try:
+        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
+    except cv2.error as exc:
+        raise PortraitsegError("this OpenCV build cannot open windows (opencv-python-headless, or no display): "
+                               "pip install opencv-python for a window, or use --no-window [--output OUT.mp4]") from exc
+
+
 def draw_fps(frame: np.ndarray, state: StreamState) -> None:
     text = f"{state.fps():.1f} fps  {np.median(state.latencies):.0f} ms"
     cv2.putText(frame, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
@@ -41,6 +50,8 @@ def run_webcam(segmenter: Segmenter, source: str = "0", look: Look | None = None
     Cameras are mirrored by default (a mirror is what people expect to see), files are not."""
     look = look or Look()
     mirror = source.isdigit() if mirror is None else mirror
+    if show:
+        check_window_support()
     capture = open_source(source)
     fps_in = capture.get(cv2.CAP_PROP_FPS) or 30.0
     writer = None

@@ -32,3 +32,12 @@ def test_webcam_on_a_video_file_writes_every_frame(tmp_path, tiny_checkpoint, ef
 def test_missing_video_file_is_a_clear_error(tmp_path, tiny_checkpoint, capsys):
     assert main(["webcam", "-m", str(tiny_checkpoint), "--source", str(tmp_path / "nope.mp4"), "--no-window"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_window_mode_without_gui_support_explains_the_way_out(tmp_path, tiny_checkpoint, capsys):
+    source = tmp_path / "in.mp4"
+    write_video(source, frames=2)
+    code = main(["webcam", "-m", str(tiny_checkpoint), "--source", str(source)])
+    if code == 0:
+        pytest.skip("this OpenCV build has window support and a display")
+    assert code == 2 and "--no-window" in capsys.readouterr().err
