@@ -1,8 +1,7 @@
 """Side-by-side benchmark: every zoo model (float and INT8) and every peer model found in a folder, on the same
 images, in one process with the same thread count. Writes a Markdown table and an accuracy-vs-latency plot.
 
-    python benchmarks/compare.py --data eg1800 --split splits/test_clean.txt --peers ../shared/peers \
-        --calibration eg1800 --calibration-split splits/train_recommended.txt
+    python benchmarks/compare.py --data eg1800 --split splits/test_clean.txt --peers ../shared/peers
 
 Latency is the model call alone on its prepared input for a 600x800 portrait (the EG1800 frame), timed in
 interleaved rounds so that machine noise hits every model alike; medians and 95th percentiles are reported.
@@ -13,7 +12,6 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,21 +41,19 @@ class Entry:
         self.samples.append((time.perf_counter() - start) * 1000)
 
 
-def zoo_entries(names, threads, frame, calibration):
-    from portraitseg.zoo.quantize import quantize_int8
+def zoo_entries(names, threads, frame):
+    """Each model as float32 and, where the checkpoint ships one, as its INT8 model."""
+    from portraitseg.zoo.checkpoint import INT8_ONNX_NAME
 
-    entries, tmp = [], Path(tempfile.mkdtemp())
+    entries = []
     for name, folder in names.items():
-        seg = load(folder, backend="onnxruntime", threads=threads)
-        net, config = load_checkpoint(folder)
-        fit = plan_fit(frame.shape[:2], seg.long_side)
-        x = to_input(frame, fit)[None]
-        size = f"{fit.padded_h}x{fit.padded_w}"
-        entries.append(Entry(name, seg, x, count_parameters(net), "onnxruntime fp32", size))
-        if calibration:
-            int8 = quantize_int8(folder / "model.onnx", tmp / f"{name}-int8.onnx", calibration, config.long_side)
-            entries.append(Entry(f"{name} INT8", load(int8, backend="onnxruntime", threads=threads), x,
-                                 count_parameters(net), "onnxruntime INT8 QDQ", size))
+        net, _ = load_checkpoint(folder)
+        for precision in ("fp32", "int8") if (folder / INT8_ONNX_NAME).is_file() else ("fp32",):
+            seg = load(folder, backend="onnxruntime", threads=threads, precision=precision)
+            fit = plan_fit(frame.shape[:2], seg.long_side)
+            label = f"{name} INT8" if precision == "int8" else name
+            entries.append(Entry(label, seg, to_input(frame, fit)[None], count_parameters(net),
+                                 f"onnxruntime {precision}", f"{fit.padded_h}x{fit.padded_w}"))
     return entries
 
 
@@ -87,9 +83,6 @@ def main() -> None:
     parser.add_argument("--split")
     parser.add_argument("--peers", help="folder of peer models (skipped with a message when absent)")
     parser.add_argument("--models", nargs="*", help="zoo names or checkpoint folders (default: every bundled model)")
-    parser.add_argument("--calibration", help="training folder for the INT8 variants (omit to skip them)")
-    parser.add_argument("--calibration-split")
-    parser.add_argument("--calibration-images", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--calls", type=int, default=20, help="timed calls per model per round")
@@ -102,12 +95,7 @@ def main() -> None:
     frame, _ = load_pair(pairs[0])
     names = ({Path(m).name: Path(m) if Path(m).exists() else bundled_models()[m] for m in args.models}
              if args.models else bundled_models())
-    calibration = None
-    if args.calibration:
-        train = find_pairs(args.calibration, args.calibration_split)
-        picks = np.random.default_rng(0).choice(len(train), min(args.calibration_images, len(train)), False)
-        calibration = [train[i].image for i in sorted(picks)]
-    entries = zoo_entries(names, args.threads, frame, calibration)
+    entries = zoo_entries(names, args.threads, frame)
     if args.peers and Path(args.peers).is_dir():
         for peer in load_peers(args.peers, args.threads):
             x, _ = peer.prepare(frame)
