@@ -8,7 +8,6 @@ from portraitseg.errors import CheckpointError
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
 DEFAULT_MODEL = "portrait-unet-mnv2"
-# Display order for selectors: the default, then the others alphabetically.
 
 
 def bundled_models() -> dict[str, Path]:
