@@ -4,6 +4,7 @@ PIL images and numpy arrays. Bad input raises :class:`ImageReadError` with the r
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Union
 
@@ -34,11 +35,13 @@ def _read_file(path: Path) -> np.ndarray:
     if path.stat().st_size == 0:
         raise ImageReadError(f"{path}: the file is empty")
     try:
-        with Image.open(path) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
-            im.load()
-            return _pil_to_rgb8(ImageOps.exif_transpose(im))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
+                im.load()
+                return _pil_to_rgb8(ImageOps.exif_transpose(im))
     except ImageReadError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
