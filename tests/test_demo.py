@@ -6,15 +6,13 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import EXAMPLES, REPO, free_port
+from tests.conftest import EXAMPLES, REPO, free_port, wait_until_serving
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from browser import CHROMIUM_ARGS, start_webcam  # noqa: E402
@@ -33,16 +31,7 @@ def demo_url(tmp_path_factory):
     server = subprocess.Popen([sys.executable, "-m", "portraitseg", "demo", "--port", str(port)], env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except Exception:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("demo did not start: " + (tmp / "demo.log").read_text()[-3000:])
-            time.sleep(0.5)
+    wait_until_serving(url, server, tmp / "demo.log", timeout=90)
     yield url
     server.terminate()
     try:

@@ -7,15 +7,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.request
 from pathlib import Path
 from unittest import mock
 
 import pytest
 
 from portraitseg.hub_cards.render import render_card
-from tests.conftest import EXAMPLES, free_port
+from tests.conftest import EXAMPLES, free_port, wait_until_serving
 
 pytest.importorskip("olah")
 
@@ -70,16 +68,7 @@ def hub_server(tmp_path, tiny_checkpoint):
     server = subprocess.Popen([sys.executable, "-m", "olah.server", "-c", str(tmp_path / "olah.toml")],
                               cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/models/testorg/tiny-unet/revision/main", timeout=2)
-            break
-        except Exception:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("olah did not start: " + (tmp_path / "olah.log").read_text()[-2000:])
-            time.sleep(0.3)
+    wait_until_serving(f"{url}/api/models/testorg/tiny-unet/revision/main", server, tmp_path / "olah.log", timeout=60)
     yield {"url": url, "process": server, "home": tmp_path / "hf-home", "repo": repo}
     server.terminate()
     server.wait(10)

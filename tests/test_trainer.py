@@ -4,14 +4,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from portraitseg.trainers.config import build_config
-from portraitseg.trainers.loop import Trainer, lr_factor, train
+from portraitseg.trainers.loop import Trainer, lr_factor
 
 TINY = dict(encoder="mobilenet_v2_050", decoder_channels=[32, 16, 16, 8], input_size=[64, 64], batch_size=4,
             workers=0, precision="fp32", warmup_steps=2, val_fraction=0.25, augmentations=["hflip:p=0.5"])
