@@ -9,6 +9,7 @@ import numpy as np
 from portraitseg.plugins import get_registry
 
 DEFAULT_AUGMENTATIONS: list[dict[str, Any]] = [
+    {"name": "copy_paste", "p": 0.5},
     {"name": "scale_rotate_crop", "p": 0.7},
     {"name": "hflip", "p": 0.5},
     {"name": "background_swap", "p": 0.15},
@@ -22,13 +23,16 @@ DEFAULT_AUGMENTATIONS: list[dict[str, Any]] = [
 
 
 def parse_spec(spec: str) -> dict[str, Any]:
-    """Parse ``"name:key=value,key=value"`` (the CLI form) into ``{"name": ..., key: value}``."""
+    """Parse ``"name:key=value,key=value"`` (the CLI form) into ``{"name": ..., key: value}``; ``none`` is None."""
     name, _, rest = spec.partition(":")
     entry: dict[str, Any] = {"name": name.strip()}
     for item in filter(None, (s.strip() for s in rest.split(","))):
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"augmenter parameter {item!r} in {spec!r} is not key=value")
+        if value.strip().lower() in {"none", "null"}:
+            entry[key.strip()] = None
+            continue
         try:
             entry[key.strip()] = float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError:
@@ -54,6 +58,12 @@ class Pipeline:
     @staticmethod
     def rng_for(seed: int, epoch: int, index: int) -> np.random.Generator:
         return np.random.default_rng([seed, epoch, index])
+
+    def bind(self, pool) -> None:
+        """Give augmenters that mix samples (those with a ``bind`` method, like ``copy_paste``) the training set."""
+        for augmenter in self.augmenters:
+            if hasattr(augmenter, "bind"):
+                augmenter.bind(pool)
 
     def __call__(self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator):
         for augmenter in self.augmenters:

@@ -1,6 +1,6 @@
 """Built-in augmenters, registered through ``register_augmenters`` like any third-party one."""
 
-from portraitseg.augment import transforms
+from portraitseg.augment import composite, transforms
 from portraitseg.hookspecs import hookimpl
 
 BUILTINS = {
@@ -13,6 +13,8 @@ BUILTINS = {
     "motion_blur": (transforms.MotionBlur, "linear motion blur in a random direction"),
     "noise": (transforms.Noise, "additive Gaussian noise"),
     "background_swap": (transforms.BackgroundSwap, "paste the person onto another or a synthetic background"),
+    "copy_paste": (composite.CopyPaste, "composites: 1-5 people from the training set pasted at any scale and "
+                   "position onto a training photo or a person-free scene; person-free canvases with empty masks"),
 }
 
 

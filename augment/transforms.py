@@ -62,8 +62,8 @@ class JpegQuality(Augmenter):
 @dataclass
 class ScaleRotateCrop(Augmenter):
     """Random zoom (below 1 zooms out: the person gets smaller, as in half- and full-body shots), rotation and
-    shift, on the same canvas. The mask is warped with nearest-neighbour; uncovered areas are filled with a random
-    flat colour and count as background."""
+    shift, on the same canvas. The mask is warped with nearest-neighbour; uncovered areas are filled by mirroring
+    the picture (and its mask) at the border, so no flat frame that no real photo has becomes a cue."""
 
     scale_low: float = 0.55
     scale_high: float = 1.25
@@ -76,9 +76,8 @@ class ScaleRotateCrop(Augmenter):
         angle = rng.uniform(-self.max_rotate, self.max_rotate)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
         matrix[:, 2] += rng.uniform(-self.max_shift, self.max_shift, 2) * (w, h)
-        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
-        image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
-        mask = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        mask = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
         return image, mask
 
 
@@ -139,7 +138,7 @@ class Noise(Augmenter):
         return np.clip(noisy, 0, 255).astype(np.uint8), mask
 
 
-def _synthetic_background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+def synthetic_background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     """A random smooth gradient with a few flat shapes: cheap, varied, and nothing like the training scenes."""
     corners = rng.integers(0, 256, (2, 2, 3)).astype(np.float32)
     background = cv2.resize(corners, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -172,7 +171,7 @@ class BackgroundSwap(Augmenter):
             picked = cv2.imread(str(self._files[int(rng.integers(len(self._files)))]), cv2.IMREAD_COLOR)
             if picked is not None:
                 return cv2.resize(picked[..., ::-1], (w, h), interpolation=cv2.INTER_AREA)
-        return _synthetic_background(h, w, rng)
+        return synthetic_background(h, w, rng)
 
     def apply(self, image, mask, rng):
         h, w = mask.shape

@@ -1,7 +1,12 @@
 """Side-by-side benchmark: every zoo model (float and INT8) and every peer model found in a folder, on the same
 images, in one process with the same thread count. Writes a Markdown table and an accuracy-vs-latency plot.
 
-    python benchmarks/compare.py --data eg1800 --split splits/test_clean.txt --peers ../shared/peers
+    python benchmarks/compare.py --data eg1800 --split splits/test_clean.txt --peers ../shared/peers \
+        --real-world coco128_person
+
+Accuracy on the test split, and with ``--real-world`` on a folder with ``splits/with_people.txt`` and
+``splits/no_people.txt`` (coco128_person): the people mIoU, and on the person-free photos the mean share of pixels
+predicted as person and the number of photos where it exceeds 1%.
 
 Latency is the model call alone on its prepared input for a 600x800 portrait (the EG1800 frame), timed in
 interleaved rounds so that machine noise hits every model alike; medians and 95th percentiles are reported.
@@ -33,7 +38,7 @@ from portraitseg.zoo.complexity import count_parameters  # noqa: E402
 class Entry:
     def __init__(self, name, segmenter, model_input, parameters, runtime, input_desc):
         self.name, self.segmenter, self.input, self.parameters = name, segmenter, model_input, parameters
-        self.runtime, self.input_desc, self.samples, self.metrics = runtime, input_desc, [], {}
+        self.runtime, self.input_desc, self.samples, self.metrics, self.real = runtime, input_desc, [], {}, {}
 
     def time_once(self) -> None:
         start = time.perf_counter()
@@ -82,6 +87,8 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     parser.add_argument("--split")
     parser.add_argument("--peers", help="folder of peer models (skipped with a message when absent)")
+    parser.add_argument("--real-world", metavar="DIR",
+                        help="folder with splits/with_people.txt and splits/no_people.txt (e.g. coco128_person)")
     parser.add_argument("--models", nargs="*", help="zoo names or checkpoint folders (default: every bundled model)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=10)
@@ -104,9 +111,13 @@ def main() -> None:
     else:
         print(f"no peers folder ({args.peers}): benchmarking the zoo models only")
 
+    real = ({"people": find_pairs(args.real_world, "splits/with_people.txt"),
+             "empty": find_pairs(args.real_world, "splits/no_people.txt")} if args.real_world else {})
     for e in entries:
         e.metrics = evaluate(e.segmenter, pairs, progress=False)
-        print(f"{e.name}: mIoU {e.metrics['miou']:.2f}", flush=True)
+        e.real = {name: evaluate(e.segmenter, subset, progress=False) for name, subset in real.items()}
+        print(f"{e.name}: mIoU {e.metrics['miou']:.2f}" + "".join(
+            f", {name} {r['miou']:.2f} / {r['person_share']:.2f}%" for name, r in e.real.items()), flush=True)
     for e in entries:  # warm-up
         for _ in range(5):
             e.time_once()
@@ -116,11 +127,16 @@ def main() -> None:
             for _ in range(args.calls):
                 e.time_once()
 
-    header = ("| model | runtime | parameters | input (HxW) | mIoU | dataset IoU | boundary F | median ms | p95 ms |\n"
-              "|---|---|---|---|---|---|---|---|---|")
+    real_name = Path(args.real_world).name if args.real_world else ""
+    real_header = (f" {real_name} people mIoU | {real_name} person-free: mean person share / photos over 1% |"
+                   if real else "")
+    header = (f"| model | runtime | parameters | input (HxW) | mIoU | dataset IoU | boundary F |{real_header} "
+              "median ms | p95 ms |\n|" + "---|" * (9 + 2 * bool(real)))
     rows = [f"| {e.name} | {e.runtime} | {e.parameters / 1e6:.2f} M | {e.input_desc} | {e.metrics['miou']:.2f} | "
-            f"{e.metrics['dataset_iou']:.2f} | {e.metrics['boundary_f']:.4f} | {np.median(e.samples):.2f} | "
-            f"{np.percentile(e.samples, 95):.2f} |" for e in entries]
+            f"{e.metrics['dataset_iou']:.2f} | {e.metrics['boundary_f']:.4f} | "
+            + (f"{e.real['people']['miou']:.2f} | {e.real['empty']['person_share']:.2f}% / "
+               f"{e.real['empty']['over_1pct']} of {e.real['empty']['images']} | " if real else "")
+            + f"{np.median(e.samples):.2f} | {np.percentile(e.samples, 95):.2f} |" for e in entries]
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
     split = f"{Path(args.data).name} {Path(args.split).stem if args.split else ''}".strip()
@@ -128,7 +144,10 @@ def main() -> None:
             f"{args.threads} threads for every model; {len(pairs)} images of {split}. Accuracy as GUIDE section 5 "
             f"(mean per-image person IoU at original size, threshold 0.5; boundary F within 3 px). Latency: the "
             f"model call on its prepared input for a {frame.shape[1]}x{frame.shape[0]} frame, "
-            f"{args.rounds} interleaved rounds of {args.calls} calls per model.\n\n" + header + "\n" + "\n".join(rows)
+            f"{args.rounds} interleaved rounds of {args.calls} calls per model."
+            + (f" Real-world columns: {real_name} (validation only, never trained on), "
+               f"{len(real['people'])} photos with people and {len(real['empty'])} person-free photos." if real else "")
+            + "\n\n" + header + "\n" + "\n".join(rows)
             + f"\n\n![accuracy vs latency]({args.plot.name})\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

@@ -9,6 +9,9 @@ import cv2
 import numpy as np
 
 
+PAD_VALUE = 128  # mid-grey, in training and serving alike
+
+
 @dataclass(frozen=True)
 class Fit:
     """How an image was placed in the model input: scaled to (height, width), padded to (padded_h, padded_w)."""
@@ -36,11 +39,17 @@ def resize(array: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(array, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-def to_input(image: np.ndarray, fit: Fit, pad_value: float = 127.5) -> np.ndarray:
-    """uint8 RGB (H, W, 3) -> float32 CHW canvas (3, padded_h, padded_w), RGB in [0, 255]."""
-    canvas = np.full((3, fit.padded_h, fit.padded_w), pad_value, np.float32)
-    canvas[:, : fit.height, : fit.width] = resize(image, fit.height, fit.width).transpose(2, 0, 1)
+def letterbox(array: np.ndarray, fit: Fit, pad_value: int = PAD_VALUE) -> np.ndarray:
+    """Scale ``array`` (H, W[, C]) to the fit's size and pad it bottom/right to (padded_h, padded_w). The one
+    letterbox of the project: serving (:func:`to_input`) and training (``trainers.data``) both place images with it."""
+    canvas = np.full((fit.padded_h, fit.padded_w, *array.shape[2:]), pad_value, array.dtype)
+    canvas[: fit.height, : fit.width] = resize(array, fit.height, fit.width)
     return canvas
+
+
+def to_input(image: np.ndarray, fit: Fit) -> np.ndarray:
+    """uint8 RGB (H, W, 3) -> float32 CHW canvas (3, padded_h, padded_w), RGB in [0, 255]."""
+    return letterbox(image, fit).transpose(2, 0, 1).astype(np.float32)
 
 
 def to_original(prob: np.ndarray, fit: Fit) -> np.ndarray:
@@ -48,3 +57,17 @@ def to_original(prob: np.ndarray, fit: Fit) -> np.ndarray:
     crop = np.ascontiguousarray(prob[: fit.height, : fit.width], dtype=np.float32)
     h, w = fit.original
     return cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def cover_crop(image: np.ndarray, mask: np.ndarray | None, canvas: tuple[int, int], rng: np.random.Generator):
+    """Scale so the canvas is covered, then cut a random canvas-sized window (mask may be None)."""
+    ch, cw = canvas
+    h, w = image.shape[:2]
+    scale = max(ch / h, cw / w)
+    sh, sw = max(ch, round(h * scale)), max(cw, round(w * scale))
+    y, x = int(rng.integers(0, sh - ch + 1)), int(rng.integers(0, sw - cw + 1))
+    image = resize(image, sh, sw)[y : y + ch, x : x + cw]
+    if mask is None:
+        return np.ascontiguousarray(image), None
+    mask = np.where(resize(mask, sh, sw)[y : y + ch, x : x + cw] > 127, 255, 0).astype(np.uint8)
+    return np.ascontiguousarray(image), mask

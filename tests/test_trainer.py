@@ -7,6 +7,7 @@ import time
 
 import pytest
 import torch
+from PIL import Image
 from safetensors.torch import load_file
 
 from portraitseg.trainers.config import build_config
@@ -29,6 +30,37 @@ def test_loss_falls_on_a_tiny_synthetic_set(synthetic_data, tmp_path):
                  "last/config.json", "train_config.yaml"):
         assert (tmp_path / "run" / name).is_file(), name
     assert [json.loads(l)["epoch"] for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()] == list(range(1, 7))
+
+
+def test_selection_sets_are_scored_each_epoch_and_pick_the_best(synthetic_data, tmp_path):
+    from tests.conftest import make_dataset
+
+    people = make_dataset(tmp_path / "people", 6, seed=5)
+    empty = make_dataset(tmp_path / "empty", 4, seed=6)
+    for mask in (empty / "masks").iterdir():
+        Image.new("L", Image.open(mask).size).save(mask)
+    trainer = Trainer(tiny_run(synthetic_data, tmp_path / "run", epochs=3, selection_people=str(people),
+                               selection_empty=str(empty), canvases=[[64, 32], [32, 64], [64, 64]]), progress=False)
+    history = trainer.fit()
+    for row in history:
+        assert row["people_images"] == 6 and 0 <= row["empty_person_share"] <= 100
+        assert row["selection"] == pytest.approx((row["val_miou"] + row["people_miou"]) / 2
+                                                 - row["empty_person_share"])
+    best = max(history, key=lambda r: r["selection"])
+    assert json.loads((tmp_path / "run" / "best" / "metrics.json").read_text())["epoch"] == best["epoch"]
+
+
+def test_init_from_starts_from_every_weight_of_a_checkpoint(synthetic_data, tmp_path, tiny_checkpoint):
+    from portraitseg.errors import PortraitsegError
+
+    trainer = Trainer(tiny_run(synthetic_data, tmp_path / "run", epochs=1, init_from=str(tiny_checkpoint)),
+                      progress=False)
+    source = load_file(str(tiny_checkpoint / "model.safetensors"))
+    for key, value in trainer.model.state_dict().items():
+        torch.testing.assert_close(value, source[key], msg=key)
+    with pytest.raises(PortraitsegError, match="same architecture"):
+        Trainer(tiny_run(synthetic_data, tmp_path / "other", decoder_channels=[16, 16, 8, 8],
+                         init_from=str(tiny_checkpoint)), progress=False)
 
 
 def test_schedules_warm_up_then_decay():
@@ -97,16 +129,18 @@ def test_two_process_ddp_on_cpu(synthetic_data, tmp_path):
 @pytest.mark.slow
 def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tmp_path):
     from portraitseg.segmenter import Segmenter
+    from portraitseg.trainers.data import find_pairs
     from portraitseg.trainers.evaluate import evaluate
     from portraitseg.zoo.runtimes.torch_backend import TorchBackend
 
+    first_32 = tmp_path / "first_32.txt"
+    first_32.write_text("\n".join(p.name for p in find_pairs(data_root / "eg1800")[:32]))
     config = build_config(None, dict(
-        data=[str(data_root / "eg1800")], output=str(tmp_path / "real"), input_size=[128, 96], batch_size=8,
-        epochs=8, lr=2e-3, warmup_steps=4, val_fraction=0.0, workers=1, augmentations=[],
-        pretrained=str(imagenet_weights), max_steps_per_epoch=4, max_val_images=0))
+        data=[f"{data_root / 'eg1800'}@{first_32}"], output=str(tmp_path / "real"), input_size=[128, 96],
+        batch_size=8, epochs=8, lr=2e-3, warmup_steps=4, val_fraction=0.0, workers=1, augmentations=[],
+        canvases=[[128, 96]], pretrained=str(imagenet_weights), max_steps_per_epoch=4, max_val_images=0))
     trainer = Trainer(config, progress=False)
-    trainer.train_pairs = trainer.train_pairs[:32]
-    trainer.dataset.pairs = trainer.train_pairs
+    assert len(trainer.train_pairs) == 32
 
     def train_iou():
         segmenter = Segmenter(TorchBackend(trainer.model, "cpu"), 128)

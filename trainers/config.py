@@ -19,10 +19,19 @@ from portraitseg.zoo.config import ModelConfig
 @dataclass
 class TrainConfig:
     """Every knob of a training run. ``data`` entries are ``DIR`` or ``DIR@SPLIT_FILE`` (relative paths resolve
-    against ``$PORTRAITSEG_DATA``); a seeded ``val_fraction`` of each is held out for validation."""
+    against ``$PORTRAITSEG_DATA``); a seeded ``val_fraction`` of each is held out for validation.
+    ``selection_people`` / ``selection_empty`` (same form) are real-world validation sets, with people and
+    person-free, that enter the selection score (``trainers/selection.py``); never train on them.
+    ``canvases``: the (height, width) batch shapes (default: portrait, landscape and square at the long side of
+    ``input_size``), drawn per batch with ``canvas_weights``. ``cache_side``: training images are decoded once
+    and kept in memory at this long side (default 1.5 x the input long side). ``pretrained``: encoder weights
+    (ImageNet, or a checkpoint's encoder); ``init_from``: a checkpoint folder whose whole model starts the run
+    (fine-tuning)."""
 
     data: list[str] = field(default_factory=lambda: ["eg1800@splits/train_recommended.txt"])
     val_fraction: float = 0.1
+    selection_people: str | None = None
+    selection_empty: str | None = None
     on_bad: str = "skip"
     output: str = "runs/default"
     # model
@@ -33,7 +42,11 @@ class TrainConfig:
     aux_heads: bool = False
     aux_weight: float = 0.4
     input_size: list[int] = field(default_factory=lambda: [256, 192])
+    canvases: list[list[int]] | None = None
+    canvas_weights: list[float] | None = None
+    cache_side: int | None = None
     pretrained: str | None = None
+    init_from: str | None = None
     # objective and data
     loss: str = "dice_bce"
     loss_params: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +84,12 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def canvas_shapes(self) -> list[tuple[int, int]]:
+        """The batch canvases, (height, width)."""
+        from portraitseg.trainers.sampling import default_canvases
+
+        return [(int(h), int(w)) for h, w in self.canvases] if self.canvases else default_canvases(self.input_size)
+
     def validate(self) -> "TrainConfig":
         checks = {
             "schedule": self.schedule in {"cosine", "poly"},
@@ -82,11 +101,18 @@ class TrainConfig:
             "val_fraction": 0 <= self.val_fraction < 1,
             "ema": 0 <= self.ema < 1,
             "input_size": len(self.input_size) == 2 and all(int(v) % 32 == 0 for v in self.input_size),
+            "canvases": self.canvases is None or (len(self.canvases) > 0 and all(
+                len(c) == 2 and all(int(v) % 32 == 0 and int(v) > 0 for v in c)
+                and max(c) == max(self.input_size) for c in self.canvases)),
+            "canvas_weights": self.canvas_weights is None or (
+                self.canvases is not None and len(self.canvas_weights) == len(self.canvases)
+                and all(w >= 0 for w in self.canvas_weights) and sum(self.canvas_weights) > 0),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             raise PortraitsegError(f"invalid training settings: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
-                                   " (input_size: two multiples of 32; schedule: cosine|poly; precision: "
+                                   " (input_size: two multiples of 32; canvases: [height, width] pairs of multiples of 32 whose long "
+                                   "side is input_size's, canvas_weights: one non-negative weight per canvas; schedule: cosine|poly; precision: "
                                    "auto|fp32|bf16|fp16)")
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,12 +12,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from portraitseg.datapaths import DATA_ENV, resolve_data_dir
 from portraitseg.errors import ImageReadError, PortraitsegError
-from portraitseg.geometry import resize
+from portraitseg.geometry import cover_crop, letterbox, plan_fit, resize
 from portraitseg.image_io import IMAGE_SUFFIXES, read_image, read_mask
 
 log = logging.getLogger(__name__)
-DATA_ENV = "PORTRAITSEG_DATA"
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,6 @@ class Pair:
     @property
     def name(self) -> str:
         return self.image.stem
-
-
-def resolve_data_dir(path: str | os.PathLike) -> Path:
-    """An absolute or existing path as is; otherwise relative to ``$PORTRAITSEG_DATA``."""
-    p = Path(path).expanduser()
-    if p.is_absolute() or p.exists() or not os.environ.get(DATA_ENV):
-        return p
-    return Path(os.environ[DATA_ENV]) / p
 
 
 def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) -> list[Pair]:
@@ -75,7 +68,7 @@ def check_pairs(pairs: list[Pair], on_bad: str = "skip") -> list[Pair]:
     if bad:
         message = f"{len(bad)} bad pairs: " + "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
         if on_bad == "fail":
-            raise PortraitsegError(message + " (use --on-bad skip to leave them out)")
+            raise PortraitsegError(message + " (set on_bad: skip, or --set on_bad=skip, to leave them out)")
         log.warning(message + " (skipped)")
     return good
 
@@ -98,26 +91,80 @@ def load_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     return image, mask
 
 
-def fit_to_canvas(image: np.ndarray, mask: np.ndarray, canvas: tuple[int, int], pad_value: int = 128):
-    """Letterbox the pair into the (height, width) canvas: scale to fit keeping the aspect ratio, pad bottom/right.
-    For images shaped like the canvas this matches inference, which scales the longer side to ``max(canvas)``."""
-    ch, cw = canvas
+def load_scaled_pair(pair: Pair, max_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`load_pair`, shrunk so the longer side is at most ``max_side`` (the training cache's form)."""
+    image, mask = load_pair(pair)
     h, w = mask.shape
-    scale = min(ch / h, cw / w)
-    sh, sw = min(ch, max(1, round(h * scale))), min(cw, max(1, round(w * scale)))
-    out_image = np.full((ch, cw, 3), pad_value, np.uint8)
-    out_mask = np.zeros((ch, cw), np.uint8)
-    out_image[:sh, :sw] = resize(image, sh, sw)
-    out_mask[:sh, :sw] = np.where(resize(mask, sh, sw) > 127, 255, 0).astype(np.uint8)
-    return out_image, out_mask
+    scale = min(1.0, max_side / max(h, w))
+    if scale < 1.0:
+        sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
+        image = resize(image, sh, sw)
+        mask = np.where(resize(mask, sh, sw) > 127, 255, 0).astype(np.uint8)
+    return image, mask
+
+
+def decode_all(pairs: list[Pair], max_side: int, on_bad: str = "skip", progress: bool = True,
+               threads: int = 2) -> tuple[list[Pair], list[tuple[np.ndarray, np.ndarray]]]:
+    """Decode every pair fully (so a truncated file is found now, not mid-epoch) into memory at ``max_side``.
+    Unreadable pairs are dropped (``skip``, with a warning naming them) or refused (``fail``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    def attempt(pair: Pair):
+        try:
+            return load_scaled_pair(pair, max_side)
+        except (OSError, ImageReadError) as exc:
+            return f"{pair.name}: {exc}"
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(tqdm(pool.map(attempt, pairs), total=len(pairs), desc="decoding training images",
+                            unit="img", disable=not progress, leave=False,
+                            mininterval=1 if sys.stderr.isatty() else 30))
+    bad = [r for r in results if isinstance(r, str)]
+    if bad:
+        message = f"{len(bad)} unreadable training pairs: " + "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
+        if on_bad == "fail":
+            raise PortraitsegError(message + " (set on_bad: skip, or --set on_bad=skip, to leave them out)")
+        log.warning(message + " (skipped)")
+    kept = [(p, r) for p, r in zip(pairs, results) if not isinstance(r, str)]
+    return [p for p, _ in kept], [r for _, r in kept]
+
+
+def place_on_canvas(image: np.ndarray, mask: np.ndarray, canvas: tuple[int, int],
+                    rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Put a pair on a (height, width) canvas. Where serving would give this image exactly this canvas (same
+    orientation, long side = the canvas's), it is letterboxed as serving does (:func:`portraitseg.geometry.letterbox`);
+    otherwise (a portrait photo on a landscape canvas, say) a random canvas-shaped window of it is cropped, as
+    another framing of the same scene would show it."""
+    ch, cw = canvas
+    fit = plan_fit(mask.shape, max(ch, cw), multiple=_canvas_multiple(canvas))
+    if (fit.padded_h, fit.padded_w) == (ch, cw):
+        return letterbox(image, fit), np.where(letterbox(mask, fit, pad_value=0) > 127, 255, 0).astype(np.uint8)
+    rng = rng or np.random.default_rng(0)
+    return cover_crop(image, mask, canvas, rng)
+
+
+def _canvas_multiple(canvas: tuple[int, int]) -> int:
+    return 32 if all(v % 32 == 0 for v in canvas) else 1
 
 
 class TrainingSet(Dataset):
-    """Training pairs fitted to the canvas, then augmented; tensors: image float (3, H, W) in [0, 255], mask (1, H, W)."""
+    """Training pairs, decoded once into memory, placed on a canvas, then augmented. Items are keyed by an index
+    (on the default canvas) or ``(index, height, width)`` (as :class:`CanvasBatchSampler` yields, so each batch
+    has one orientation). Tensors: image float (3, H, W) in [0, 255], mask (1, H, W).
 
-    def __init__(self, pairs: list[Pair], canvas: tuple[int, int], pipeline=None, seed: int = 0) -> None:
-        self.pairs, self.canvas, self.pipeline, self.seed = pairs, tuple(canvas), pipeline, seed
+    It is also the pool that sample-mixing augmenters (``copy_paste``) draw people from: ``pool_size`` and
+    ``pool_pair(i)``."""
+
+    def __init__(self, pairs: list[Pair], canvas: tuple[int, int], pipeline=None, seed: int = 0,
+                 cache_side: int | None = None, on_bad: str = "skip", progress: bool = False) -> None:
+        self.canvas, self.pipeline, self.seed = tuple(canvas), pipeline, seed
+        side = cache_side or round(1.5 * max(canvas))
+        self.pairs, self.arrays = decode_all(pairs, side, on_bad, progress)
         self.epoch = 0
+        if pipeline is not None:
+            pipeline.bind(self)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -125,8 +172,18 @@ class TrainingSet(Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def __getitem__(self, index: int):
-        image, mask = fit_to_canvas(*load_pair(self.pairs[index]), self.canvas)
+    @property
+    def pool_size(self) -> int:
+        return len(self.arrays)
+
+    def pool_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The decoded (image, mask) of training pair ``index``, read-only."""
+        return self.arrays[index]
+
+    def __getitem__(self, key):
+        index, canvas = (key[0], tuple(key[1:])) if isinstance(key, tuple) else (key, self.canvas)
+        rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+        image, mask = place_on_canvas(*self.arrays[index], canvas, rng)
         if self.pipeline is not None:
             image, mask = self.pipeline(image, mask, self.pipeline.rng_for(self.seed, self.epoch, index))
         return (

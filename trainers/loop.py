@@ -26,8 +26,10 @@ from portraitseg.trainers.distributed import DistInfo, EpochSampler, barrier, in
 from portraitseg.trainers.ema import EMA
 from portraitseg.trainers.evaluate import evaluate
 from portraitseg.trainers.records import plot_curves, write_logs
+from portraitseg.trainers.sampling import CanvasBatchSampler
+from portraitseg.trainers.selection import selection_score
 from portraitseg.zoo.atomic import atomic_write, atomic_write_bytes
-from portraitseg.zoo.checkpoint import save_checkpoint
+from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
 from portraitseg.zoo.runtimes.torch_backend import TorchBackend
 from portraitseg.zoo.unet import build_model
 
@@ -35,7 +37,8 @@ log = logging.getLogger(__name__)
 STATE_NAME = "state.pt"
 # Settings that define the model or the data order: a resumed run must not change them.
 _FROZEN_ON_RESUME = ("data", "val_fraction", "encoder", "encoder_params", "decoder_channels", "aux_heads",
-                     "input_size", "batch_size", "accumulate", "seed", "augmentations", "loss", "loss_params")
+                     "input_size", "canvases", "canvas_weights", "cache_side", "batch_size", "accumulate", "seed",
+                     "augmentations", "loss", "loss_params")
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
@@ -71,12 +74,17 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
     return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def pairs_of(entry: str, on_bad: str) -> list:
+    """The checked pairs of one ``DIR`` or ``DIR@SPLIT`` data entry."""
+    root, _, split = entry.partition("@")
+    return check_pairs(find_pairs(root, split or None), on_bad=on_bad)
+
+
 def collect_pairs(config: TrainConfig):
     """Training and validation pairs over every ``data`` entry, each split with the same seed."""
     train, val = [], []
     for entry in config.data:
-        root, _, split = entry.partition("@")
-        pairs = check_pairs(find_pairs(root, split or None), on_bad=config.on_bad)
+        pairs = pairs_of(entry, config.on_bad)
         t, v = split_validation(pairs, config.val_fraction, config.seed)
         train += t
         val += v
@@ -97,14 +105,22 @@ class Trainer:
         self.device = torch.device(f"cuda:{self.dist.local_rank}" if torch.cuda.is_available() else "cpu")
         self.autocast_dtype = resolve_precision(config.precision, self.device)
         self.model_config = config.model_config()
-        self.model = build_model(self.model_config, pretrained=config.pretrained).to(self.device)
+        self.model = build_model(self.model_config, pretrained=config.pretrained)
+        if config.init_from:
+            self._init_from(config.init_from)
+        self.model = self.model.to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.train_pairs, self.val_pairs = collect_pairs(config)
         if config.max_val_images is not None:
             self.val_pairs = self.val_pairs[: config.max_val_images]
+        self.selection_sets = {name: pairs_of(entry, config.on_bad) for name, entry in
+                               (("people", config.selection_people), ("empty", config.selection_empty)) if entry}
+        self.canvases = config.canvas_shapes()
         self.dataset = TrainingSet(self.train_pairs, tuple(config.input_size), Pipeline(config.augmentations),
-                                   config.seed)
+                                   config.seed, cache_side=config.cache_side, on_bad=config.on_bad,
+                                   progress=self.progress)
+        self.train_pairs = self.dataset.pairs
         self.loss_fn = get_registry("losses").create(config.loss, **config.loss_params)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         per_rank = -(-len(self.train_pairs) // self.dist.world_size)
@@ -125,7 +141,7 @@ class Trainer:
         self.epoch = 0
         self.batches_done = 0
         self.global_step = 0
-        self.best_miou = -1.0
+        self.best_score = -math.inf
         self.history: list[dict[str, Any]] = []
 
     # ---- state -------------------------------------------------------------------------------------------
@@ -139,7 +155,7 @@ class Trainer:
             "epoch": self.epoch,
             "batches_done": self.batches_done,
             "global_step": self.global_step,
-            "best_miou": self.best_miou,
+            "best_score": self.best_score,
             "history": json.dumps(self.history),
             "config": json.dumps(self.config.to_dict()),
             "torch_rng": torch.get_rng_state(),
@@ -167,10 +183,21 @@ class Trainer:
         if self.ema and state["ema"] is not None:
             self.ema.load_state_dict(state["ema"])
         self.epoch, self.batches_done = state["epoch"], state["batches_done"]
-        self.global_step, self.best_miou = state["global_step"], state["best_miou"]
+        self.global_step, self.best_score = state["global_step"], state["best_score"]
         self.history = json.loads(state["history"])
         torch.set_rng_state(state["torch_rng"].cpu())
         return True
+
+    def _init_from(self, directory: str) -> None:
+        """Start from every weight of a checkpoint of the same architecture (fine-tuning)."""
+        source, source_config = load_checkpoint(directory)
+        mine = self.model_config.to_dict()
+        differs = [k for k in ("encoder", "encoder_params", "decoder_channels", "decoder_convs", "aux_heads")
+                   if source_config.to_dict()[k] != mine[k]]
+        if differs:
+            raise PortraitsegError(f"init_from {directory}: its {differs} differ from this run's; fine-tuning needs "
+                                   "the same architecture (use pretrained to take only its encoder)")
+        self.model.load_state_dict(source.state_dict())
 
     # ---- training ----------------------------------------------------------------------------------------
     def _compute_loss(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
@@ -194,11 +221,12 @@ class Trainer:
         batch = self.config.batch_size
         sampler = EpochSampler(len(self.dataset), self.config.seed, self.epoch, self.dist.rank, self.dist.world_size,
                                skip=self.batches_done * batch, limit=(self.batches_per_epoch - self.batches_done) * batch)
+        batches = CanvasBatchSampler(sampler, batch, self.canvases, self.config.canvas_weights, self.config.seed,
+                                     self.epoch, first_batch=self.batches_done)
         self.dataset.set_epoch(self.epoch)
         workers = self.config.workers
-        return DataLoader(self.dataset, batch_size=batch, sampler=sampler, num_workers=workers,
-                          drop_last=True, persistent_workers=False, prefetch_factor=4 if workers else None,
-                          pin_memory=self.device.type == "cuda")
+        return DataLoader(self.dataset, batch_sampler=batches, num_workers=workers, persistent_workers=False,
+                          prefetch_factor=4 if workers else None, pin_memory=self.device.type == "cuda")
 
     def _train_epoch(self) -> dict[str, float]:
         cfg = self.config
@@ -240,19 +268,32 @@ class Trainer:
                 "train_images_per_s": round(seen * self.dist.world_size / max(seconds, 1e-9), 2)}
 
     def validate(self) -> dict[str, float]:
+        """Held-out and selection-set metrics, and the selection score that picks ``best/``."""
         model = self.ema.model if self.ema else self.model
-        segmenter = Segmenter(TorchBackend(model, device=str(self.device)), self.model_config.long_side)
+        segmenter = Segmenter(TorchBackend(model, device=str(self.device)), self.model_config.long_side,
+                              multiple=max(model.encoder.strides))
+        sets = {"val": self.val_pairs, "people": self.selection_sets.get("people"),
+                "empty": self.selection_sets.get("empty")}
+        metrics: dict[str, float] = {}
         try:
-            return evaluate(segmenter, self.val_pairs, progress=self.progress) if self.val_pairs else {}
+            for name, pairs in sets.items():
+                if pairs:
+                    result = evaluate(segmenter, pairs, progress=self.progress)
+                    keys = ("person_share", "over_1pct") if name == "empty" else (
+                        "images", "miou", "dataset_iou", "boundary_f")
+                    metrics.update({f"{name}_{k}": result[k] for k in keys})
         finally:
             self.model.train()
+        if metrics:
+            metrics["selection"] = selection_score(metrics)
+        return metrics
 
     def _save_checkpoints(self, metrics: dict[str, Any]) -> None:
         weights = self.ema.model if self.ema else self.model
         save_checkpoint(weights, self.model_config, self.out / "last")
-        miou = metrics.get("miou", -1.0)
-        if miou > self.best_miou or not self.val_pairs:
-            self.best_miou = miou
+        score = metrics.get("selection", -math.inf)
+        if score > self.best_score or not metrics:
+            self.best_score = score
             best = save_checkpoint(weights, self.model_config, self.out / "best")
             atomic_write_bytes(best / "metrics.json", json.dumps(
                 {"epoch": self.epoch, "split": "validation", **metrics}, indent=2).encode())
@@ -273,7 +314,7 @@ class Trainer:
                 metrics = self.validate() if self.dist.is_main else {}
                 # bookkeeping first, in memory, so an interruption from here on resumes at the next epoch
                 row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
-                       **{f"val_{k}": v for k, v in metrics.items()}}
+                       **metrics}
                 self.history.append(row)
                 self.epoch += 1
                 self.batches_done = 0

@@ -47,15 +47,15 @@ def run(args: argparse.Namespace) -> int:
     picks = np.random.default_rng(args.seed).choice(len(pairs), size=min(count, len(pairs)), replace=False)
     dataset = TrainingSet([pairs[i] for i in picks], tuple(config.input_size), Pipeline(config.augmentations),
                           args.seed)
-    tiles = []
-    for i in range(len(dataset)):
-        image, mask = dataset[i]
-        tiles.append(overlay(image.numpy().transpose(1, 2, 0).astype(np.uint8), (mask[0].numpy() * 255)))
-    h, w = tiles[0].shape[:2]
-    grid = np.full((args.rows * h, args.cols * w, 3), 255, np.uint8)
-    for k, tile in enumerate(tiles):
+    canvases = config.canvas_shapes()
+    side = max(config.input_size)
+    grid = np.full((args.rows * side, args.cols * side, 3), 255, np.uint8)
+    for k in range(len(dataset)):
+        image, mask = dataset[(k, *canvases[k % len(canvases)])]  # cycle through the batch orientations
+        tile = overlay(image.numpy().transpose(1, 2, 0).astype(np.uint8), (mask[0].numpy() * 255))
         r, c = divmod(k, args.cols)
-        grid[r * h : (r + 1) * h, c * w : (c + 1) * w] = tile
+        grid[r * side : r * side + tile.shape[0], c * side : c * side + tile.shape[1]] = tile
     Image.fromarray(grid).save(args.output)
-    print(f"wrote {args.output}: {len(tiles)} augmented pairs ({', '.join(s['name'] for s in config.augmentations)})")
+    print(f"wrote {args.output}: {len(dataset)} augmented pairs on canvases {canvases} "
+          f"({', '.join(s['name'] for s in dataset.pipeline.specs)})")
     return 0

@@ -1,0 +1,195 @@
+"""Copy-paste composites (Ghiasi et al., "Simple Copy-Paste is a Strong Data Augmentation", CVPR 2021): people
+from the training pairs pasted at any scale and position onto another training photo or a person-free scene, and
+person-free canvases with empty masks. They teach layout that portrait data sets lack: groups, small and
+off-centre people, people cut by the frame, and photos with nobody in them.
+
+Acting on a sample needs other samples: the data set binds itself as the pool (``pool_size`` and ``pool_pair(i)``,
+see :class:`portraitseg.trainers.data.TrainingSet`) before training starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from portraitseg.augment.transforms import Augmenter, synthetic_background
+from portraitseg.datapaths import resolve_data_dir
+from portraitseg.geometry import cover_crop, resize
+from portraitseg.image_io import IMAGE_SUFFIXES, read_image
+
+
+class SamplePool(Protocol):
+    """Random access to decoded training pairs: uint8 RGB (H, W, 3) and uint8 0/255 mask (H, W)."""
+
+    @property
+    def pool_size(self) -> int: ...
+
+    def pool_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class Cutout:
+    """One person region cut from a training pair, with the borders of its photo that it touches."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    top: bool
+    bottom: bool
+    left: bool
+    right: bool
+
+
+def cut_person(image: np.ndarray, mask: np.ndarray) -> Cutout | None:
+    """The bounding box of the mask's person pixels, or None where the mask is empty."""
+    rows, cols = np.flatnonzero(mask.max(axis=1) > 127), np.flatnonzero(mask.max(axis=0) > 127)
+    if rows.size == 0:
+        return None
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    h, w = mask.shape
+    return Cutout(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], y0 == 0, y1 == h, x0 == 0, x1 == w)
+
+
+def person_free_window(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
+                       min_share: float = 0.08) -> np.ndarray | None:
+    """A strip of ``image`` left of, right of, above or below every labelled person (picked with probability
+    proportional to its area), or None where no strip holds ``min_share`` of the photo."""
+    h, w = mask.shape
+    rows, cols = np.flatnonzero(mask.max(axis=1) > 127), np.flatnonzero(mask.max(axis=0) > 127)
+    if rows.size == 0:
+        return image
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    strips = [s for s in (image[:, :x0], image[:, x1:], image[:y0], image[y1:])
+              if s.shape[0] * s.shape[1] >= min_share * h * w and min(s.shape[:2]) >= 8]
+    if not strips:
+        return None
+    areas = np.array([s.shape[0] * s.shape[1] for s in strips], float)
+    return strips[int(rng.choice(len(strips), p=areas / areas.sum()))]
+
+
+def _offset(size: int, canvas: int, touches_low: bool, touches_high: bool, rng: np.random.Generator) -> int:
+    """Where a pasted box of ``size`` starts along one axis. A side cut by its photo's border stays cut by the
+    canvas's border (bottom stays bottom); free boxes may hang up to 30% outside the frame."""
+    if touches_low and touches_high:
+        return int(round((canvas - size) * rng.uniform(0.0, 1.0))) if size < canvas else int(
+            rng.integers(canvas - size, 1))
+    if touches_high:
+        return canvas - size + int(round(rng.uniform(0.0, 0.25) * size))
+    if touches_low:
+        return -int(round(rng.uniform(0.0, 0.25) * size))
+    return int(round(rng.uniform(-0.3 * size, max(-0.3 * size + 1, canvas - 0.7 * size))))
+
+
+def _match_colour(person: np.ndarray, region: np.ndarray, strength: float) -> np.ndarray:
+    """Move the person's per-channel mean and spread part of the way (``strength``) to the region's."""
+    p = person.reshape(-1, 3).astype(np.float32)
+    r = region.reshape(-1, 3).astype(np.float32)
+    p_mean, p_std, r_mean, r_std = p.mean(0), p.std(0) + 1e-3, r.mean(0), r.std(0) + 1e-3
+    target_mean = p_mean + strength * (r_mean - p_mean)
+    target_std = p_std * (1 + strength * (r_std / p_std - 1))
+    return (person.astype(np.float32) - p_mean) * (target_std / p_std) + target_mean
+
+
+@dataclass
+class CopyPaste(Augmenter):
+    """With probability ``p``, replace the sample by a composite. A share ``empty`` of composites is a person-free
+    canvas with an empty mask. The others paste ``1..max_people`` people (fewer more often) onto the sample itself
+    (its people stay labelled, later pastes occlude earlier ones, the mask is the union of what is visible) or,
+    with probability ``background_canvas``, onto a person-free canvas. Each person is ``min_height`` to
+    ``max_height`` of the canvas height (log-uniform), flipped half the time, placed anywhere including partly
+    outside the frame, its edge feathered by ``feather`` pixels and its colours moved up to ``colour_match`` of
+    the way to the canvas's. Person-free canvases come from ``backgrounds`` (a folder of person-free photos,
+    relative paths under ``$PORTRAITSEG_DATA``) or from person-free windows of the training photos."""
+
+    p: float = 0.5
+    empty: float = 0.2
+    background_canvas: float = 0.5
+    max_people: int = 5
+    min_height: float = 0.1
+    max_height: float = 1.0
+    feather: float = 1.0
+    colour_match: float = 0.5
+    backgrounds: str | None = "backgrounds"
+    pool: SamplePool | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.empty <= 1 or not 0 <= self.background_canvas <= 1:
+            raise ValueError("empty and background_canvas are probabilities in [0, 1]")
+        if self.max_people < 1 or not 0 < self.min_height <= self.max_height:
+            raise ValueError("need max_people >= 1 and 0 < min_height <= max_height")
+        self._background_files = self._find_backgrounds()
+        self._background_cache: dict[int, np.ndarray] = {}
+
+    def _find_backgrounds(self) -> list[Path]:
+        if not self.backgrounds:
+            return []
+        folder = resolve_data_dir(self.backgrounds)
+        folder = folder / "images" if (folder / "images").is_dir() else folder
+        if not folder.is_dir():
+            raise ValueError(f"copy_paste backgrounds folder not found: {folder} (set backgrounds=null to use "
+                             "person-free windows of the training photos only)")
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+    def bind(self, pool: SamplePool) -> None:
+        """Draw people and person-free windows from ``pool`` (the training set)."""
+        self.pool = pool
+
+    def apply(self, image, mask, rng):
+        if self.pool is None or self.pool.pool_size == 0:
+            raise RuntimeError("copy_paste needs a pool of training pairs: the training set binds itself")
+        canvas = mask.shape
+        if rng.random() < self.empty:
+            return self._person_free(canvas, rng), np.zeros(canvas, np.uint8)
+        if rng.random() < self.background_canvas:
+            image, mask = self._person_free(canvas, rng), np.zeros(canvas, np.uint8)
+        out_image, out_mask = image.astype(np.float32), mask.copy()
+        weights = 1.0 / np.arange(1, self.max_people + 1)
+        for _ in range(1 + int(rng.choice(self.max_people, p=weights / weights.sum()))):
+            cutout = cut_person(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))))
+            if cutout is not None:
+                self._paste(cutout, out_image, out_mask, rng)
+        return np.clip(out_image, 0, 255).astype(np.uint8), out_mask
+
+    def _person_free(self, canvas: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+        """A canvas-sized person-free picture: a background photo, or a window of a training photo beside, above or
+        below its people; a synthetic one where neither is at hand."""
+        if self._background_files and rng.random() < 0.4:
+            k = int(rng.integers(len(self._background_files)))
+            if k not in self._background_cache:
+                self._background_cache[k] = read_image(self._background_files[k])
+            return cover_crop(self._background_cache[k], None, canvas, rng)[0]
+        for _ in range(4):
+            window = person_free_window(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))), rng)
+            if window is not None:
+                return cover_crop(window, None, canvas, rng)[0]
+        return synthetic_background(*canvas, rng)
+
+    def _paste(self, cutout: Cutout, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> None:
+        ch, cw = mask.shape
+        height = ch * float(np.exp(rng.uniform(np.log(self.min_height), np.log(self.max_height))))
+        scale = min(height / cutout.mask.shape[0], 1.5 * cw / cutout.mask.shape[1])
+        ph, pw = max(2, round(cutout.mask.shape[0] * scale)), max(2, round(cutout.mask.shape[1] * scale))
+        person, alpha = resize(cutout.image, ph, pw), resize(cutout.mask, ph, pw)
+        left, right = cutout.left, cutout.right
+        if rng.random() < 0.5:
+            person, alpha, left, right = person[:, ::-1], alpha[:, ::-1], right, left
+        y = _offset(ph, ch, cutout.top, cutout.bottom, rng)
+        x = _offset(pw, cw, left, right, rng)
+        cy0, cy1, cx0, cx1 = max(0, y), min(ch, y + ph), max(0, x), min(cw, x + pw)
+        if cy1 <= cy0 or cx1 <= cx0:
+            return
+        person = person[cy0 - y : cy1 - y, cx0 - x : cx1 - x]
+        alpha = alpha[cy0 - y : cy1 - y, cx0 - x : cx1 - x]
+        region = image[cy0:cy1, cx0:cx1]
+        if self.colour_match > 0:
+            person = _match_colour(person, region, rng.uniform(0, self.colour_match))
+        soft = alpha.astype(np.float32) / 255.0
+        if self.feather > 0:
+            soft = cv2.GaussianBlur(soft, (0, 0), self.feather)
+        soft = soft[..., None]
+        image[cy0:cy1, cx0:cx1] = person * soft + region * (1 - soft)
+        np.maximum(mask[cy0:cy1, cx0:cx1], np.where(alpha > 127, 255, 0).astype(np.uint8),
+                   out=mask[cy0:cy1, cx0:cx1])
