@@ -14,6 +14,7 @@ from portraitseg.image_io import read_image
 from portraitseg.segmenter import Segmenter
 
 BACKGROUNDS = ("blur", "color", "image", "transparent", "mask")
+DEMO_MAX_PIXELS = 16_000_000  # larger uploads are processed at this size: a peak of well under 1.5 GB each
 
 
 @dataclass
@@ -58,9 +59,12 @@ class PhotoResult:
     total_ms: float
 
 
-def process_photo(path: str | Path, segmenter: Segmenter, look: Look) -> PhotoResult:
+def process_photo(path: str | Path, segmenter: Segmenter, look: Look,
+                  max_pixels: int = DEMO_MAX_PIXELS) -> PhotoResult:
+    """Segment one uploaded photo and render its mask, cut-out and composite. Photos above ``max_pixels`` are
+    processed at that size (scaled while decoding), which bounds the server's memory per request."""
     start = time.perf_counter()
-    image = read_image(path)
+    image = read_image(path, max_pixels=max_pixels)
     model_start = time.perf_counter()
     prob = segmenter(image)
     model_ms = (time.perf_counter() - model_start) * 1000
@@ -103,6 +107,6 @@ def process_frame(frame: np.ndarray, segmenter: Segmenter, look: Look, state: St
 
 
 def background_image(path: str | None) -> np.ndarray | None:
-    return read_image(path) if path else None
+    return read_image(path, max_pixels=DEMO_MAX_PIXELS) if path else None
 
 

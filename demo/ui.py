@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -13,14 +15,31 @@ from PIL import Image
 
 from portraitseg.demo.examples import example_paths
 from portraitseg.demo.models import ModelChoices
-from portraitseg.demo.processing import BACKGROUNDS, Look, StreamState, background_image, process_frame, process_photo
+from portraitseg.demo.processing import BACKGROUNDS, DEMO_MAX_PIXELS, Look, StreamState, background_image, process_frame, process_photo
 from portraitseg.errors import PortraitsegError
 
 MAX_FILE_SIZE = "15mb"
 WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}
 STREAM_EVERY = 0.05
+RESULT_TTL_S = 600
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
-         "painted or replaced, on this machine.")
+         "painted or replaced.")
+PRIVACY = (f"Photos and webcam frames are sent to the server that runs this page, processed in memory and not "
+           f"stored; the result files offered for download are deleted after {RESULT_TTL_S // 60} minutes and when "
+           f"the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} megapixels are processed at that size.")
+
+
+def user_message(exc: Exception, path: str) -> str:
+    """The error text with the server's temporary path replaced by the user's own file name."""
+    return str(exc).replace(str(path), Path(path).name)
+
+
+def forget_old_results(folder: Path, max_age_s: float = RESULT_TTL_S) -> None:
+    """Delete result folders older than ``max_age_s``."""
+    cutoff = time.time() - max_age_s
+    for child in folder.iterdir():
+        if child.stat().st_mtime < cutoff:
+            shutil.rmtree(child, ignore_errors=True)
 
 
 def _look(background, threshold, softness, blur, color, image_path) -> Look:
@@ -31,16 +50,26 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
     """Build the Blocks app (not launched). ``models`` defaults to the bundled zoo."""
     models = models or ModelChoices()
     downloads = Path(tempfile.mkdtemp(prefix="portraitseg-demo-"))
+    atexit.register(shutil.rmtree, downloads, ignore_errors=True)
 
     def segment_photos(files, model_name, background, threshold, softness, blur, color, image_path):
+        forget_old_results(downloads)
         if not files:
-            raise gr.Error("Add one or more photos first.")
+            gr.Warning("Add one or more photos first.")
+            return [], [], [], ""
         try:
             segmenter = models.get(model_name)
             look = _look(background, threshold, softness, blur, color, image_path)
-            results = [process_photo(f, segmenter, look) for f in files]
         except PortraitsegError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(user_message(exc, image_path or ""), print_exception=False) from None
+        results = []
+        for f in files:
+            try:
+                results.append(process_photo(f, segmenter, look))
+            except PortraitsegError as exc:
+                gr.Warning(user_message(exc, f))
+        if not results:
+            return [], [], [], ""
         request_dir = Path(tempfile.mkdtemp(dir=downloads))
         cutout_files = []
         for r in results:
@@ -66,6 +95,7 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="portraitseg", delete_cache=(300, 600)) as app:
         gr.Markdown(INTRO)
+        gr.Markdown(PRIVACY, elem_id="privacy")
         with gr.Row():
             model = gr.Dropdown(models.names, value=models.default, label="Model", scale=2)
             info = gr.Markdown(models.describe(models.default) if models.default else "no model", elem_id="model-info")

@@ -9,27 +9,51 @@ from pathlib import Path
 from typing import Union
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from portraitseg.errors import ImageReadError
 
 ImageInput = Union[str, os.PathLike, np.ndarray, Image.Image]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_PIXELS = 100_000_000
+_EXIF_ORIENTATION = 0x0112
+_ORIENTATION_OPS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270,
+                    7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
 
 
-def read_image(source: ImageInput) -> np.ndarray:
-    """Return ``source`` as a contiguous uint8 RGB array (H, W, 3)."""
+def read_image(source: ImageInput, max_pixels: int | None = None) -> np.ndarray:
+    """Return ``source`` as a contiguous uint8 RGB array (H, W, 3). With ``max_pixels``, a larger image is scaled
+    down (keeping its aspect ratio) to at most that many pixels, a file already while it is decoded, so a huge
+    photo never sits in memory at full size more than once."""
     if isinstance(source, np.ndarray):
-        return to_rgb8(source)
+        return _shrink(to_rgb8(source), max_pixels)
     if isinstance(source, Image.Image):
-        return _pil_to_rgb8(source)
+        return _shrink(_pil_to_rgb8(_reduce(source, max_pixels)), max_pixels)
     if isinstance(source, (str, os.PathLike)):
-        return _read_file(Path(source))
+        return _shrink(_read_file(Path(source), max_pixels), max_pixels)
     raise ImageReadError(f"cannot read an image from {type(source).__name__}; give a path, numpy array or PIL image")
 
 
-def _read_file(path: Path) -> np.ndarray:
+def _reduce(im: Image.Image, max_pixels: int | None) -> Image.Image:
+    """An integer-factor reduction of a decoded PIL image towards ``max_pixels`` (cheap, before any copy)."""
+    if not max_pixels or im.width * im.height <= max_pixels:
+        return im
+    factor = int((im.width * im.height / max_pixels) ** 0.5)
+    return im.reduce(factor) if factor >= 2 and im.mode in {"RGB", "RGBA", "L", "LA", "I", "F"} else im
+
+
+def _shrink(array: np.ndarray, max_pixels: int | None) -> np.ndarray:
+    h, w = array.shape[:2]
+    if not max_pixels or h * w <= max_pixels:
+        return array
+    import cv2
+
+    scale = (max_pixels / (h * w)) ** 0.5
+    return cv2.resize(array, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _read_file(path: Path, max_pixels: int | None = None) -> np.ndarray:
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -40,8 +64,13 @@ def _read_file(path: Path) -> np.ndarray:
             with Image.open(path) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
+                if max_pixels and im.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale where enough
+                    scale = (max_pixels / (im.width * im.height)) ** 0.5
+                    im.draft("RGB", (int(im.width * scale), int(im.height * scale)))
                 im.load()
-                return _pil_to_rgb8(ImageOps.exif_transpose(im))
+                op = _ORIENTATION_OPS.get(im.getexif().get(_EXIF_ORIENTATION))
+                im = _reduce(im, max_pixels)
+                return _pil_to_rgb8(im.transpose(op) if op is not None else im)
     except ImageReadError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
@@ -97,6 +126,21 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{path}: unreadable mask ({exc})") from exc
     return array > 127
+
+
+def stored_size(path: str | os.PathLike) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(width, height) of an image file as stored and as displayed (after its EXIF orientation), from its header."""
+    with Image.open(path) as im:
+        swapped = im.getexif().get(_EXIF_ORIENTATION) in {5, 6, 7, 8}
+        return im.size, (im.size[::-1] if swapped else im.size)
+
+
+def orient_like(path: str | os.PathLike, array: np.ndarray) -> np.ndarray:
+    """Apply the EXIF orientation of the image at ``path`` to ``array`` (a label mask drawn on the image's stored
+    pixels), so it lines up with the image as :func:`read_image` returns it."""
+    with Image.open(path) as im:
+        op = _ORIENTATION_OPS.get(im.getexif().get(_EXIF_ORIENTATION))
+    return array if op is None else np.asarray(Image.fromarray(array).transpose(op))
 
 
 def list_images(paths: list[str | os.PathLike]) -> list[Path]:

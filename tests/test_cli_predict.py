@@ -64,3 +64,19 @@ def test_bad_colour_and_unknown_model_exit_with_a_message(photos, tmp_path, tiny
     assert "not a colour" in capsys.readouterr().err
     assert main(["predict", "-i", str(photos), "-o", str(tmp_path), "-m", "no-such-model"]) == 2
     assert "unknown model" in capsys.readouterr().err
+
+
+def test_inputs_are_never_overwritten_and_colliding_names_get_their_own_outputs(tmp_path, tiny_checkpoint, capsys):
+    folder = tmp_path / "photos"
+    (folder / "d1").mkdir(parents=True)
+    (folder / "d2").mkdir()
+    shutil.copy(PHOTO, folder / "d1" / "a.jpg")
+    shutil.copy(PHOTO, folder / "d2" / "a.jpg")
+    shutil.copy(EXAMPLES / "astronaut.png", folder / "d1" / "a.png")
+    before = {p: p.read_bytes() for p in folder.rglob("*.*")}
+    inputs = [str(folder / "d1" / "a.jpg"), str(folder / "d2" / "a.jpg"), str(folder / "d1" / "a.png")]
+    assert main(["predict", "-i", *inputs, "-o", str(folder / "d1"), "-m", str(tiny_checkpoint)]) == 0
+    assert all(p.read_bytes() == data for p, data in before.items()), "an input was overwritten"
+    written = sorted(p.name for p in (folder / "d1").iterdir() if p not in before)
+    assert written == ["a_mask-2.png", "a_mask-3.png", "a_mask.png"]
+    assert "wrote 3 of 3" in capsys.readouterr().out

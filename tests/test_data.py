@@ -43,3 +43,40 @@ def test_training_set_letterboxes_to_the_canvas(synthetic_data):
     assert set(mask.unique().tolist()) <= {0.0, 1.0}
     # 80x60 portrait scaled to 64x48: the right 16 columns are padding, background in the mask
     assert mask[0, :, 48:].sum() == 0 and (image[:, :, 48:] == 128).all()
+
+
+def test_a_truncated_image_that_passes_the_header_check_is_skipped_before_training(synthetic_data, caplog):
+    jpeg = synthetic_data / "images" / "00004.jpg"
+    jpeg.write_bytes(jpeg.read_bytes()[: len(jpeg.read_bytes()) // 2])
+    pairs = check_pairs(find_pairs(synthetic_data), "skip")
+    assert len(pairs) == 24  # the header is intact
+    dataset = TrainingSet(pairs, (64, 64))
+    assert len(dataset) == 23 and "00004" in caplog.text and "unreadable" in caplog.text
+    with pytest.raises(PortraitsegError, match="on_bad=skip"):
+        TrainingSet(pairs, (64, 64), on_bad="fail")
+
+
+@pytest.mark.parametrize("mask_drawn_on", ["stored", "displayed"])
+def test_exif_rotated_training_images_line_up_with_their_masks(tmp_path, mask_drawn_on):
+    """A phone photo stored landscape with orientation 6 (shown portrait): its mask may be drawn on either."""
+    import numpy as np
+
+    from portraitseg.trainers.data import load_pair
+
+    root = tmp_path / "exif"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:, :20] = 255  # the left third of the stored pixels is white: the person
+    mask = np.zeros((40, 60), np.uint8)
+    mask[:, :20] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(root / "images" / "a.jpg", exif=exif, quality=95)
+    label = Image.fromarray(mask)
+    (label if mask_drawn_on == "stored" else label.transpose(Image.Transpose.ROTATE_270)).save(root / "masks" / "a.png")
+    pairs = check_pairs(find_pairs(root), "fail")
+    image, labels = load_pair(pairs[0])
+    assert image.shape[:2] == labels.shape == (60, 40)  # shown portrait
+    white = image.mean(axis=2) > 127
+    assert (white == (labels > 127)).mean() > 0.97

@@ -101,6 +101,20 @@ def test_corrupt_upload_shows_an_error_message_not_a_trace(page, tmp_path):
 
 
 @pytest.mark.browser
+def test_a_bad_file_gets_its_own_message_while_the_others_complete(page, tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+    assert "not stored" in page.inner_text("#privacy")  # the page says where photos go and how long they stay
+    page.click("#segment-button")  # nothing uploaded yet: a message, not a traceback
+    page.locator(".toast-body", has_text="Add one or more photos").first.wait_for(timeout=60_000)
+    page.set_input_files("#photo-input input[type=file]", [str(PHOTO), str(bad)])
+    page.click("#segment-button")
+    page.locator(".toast-body", has_text="broken.jpg").first.wait_for(timeout=60_000)
+    page.wait_for_selector("#composites img", timeout=60_000)
+    assert "grace_hopper.jpg" in page.inner_text("#timing") and "broken.jpg" not in page.inner_text("#timing")
+
+
+@pytest.mark.browser
 def test_webcam_stream_reaches_the_output(page):
     start_webcam(page)  # clicks Record only once the camera's <video> has data (readyState >= 2)
     page.wait_for_function(

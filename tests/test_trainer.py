@@ -77,6 +77,13 @@ def test_bad_settings_are_refused(synthetic_data, tmp_path):
         build_config(None, {"epoch": 3})
     with pytest.raises(PortraitsegError, match="input_size"):
         build_config(None, {"input_size": [100, 64]})
+    for bad in (["a", 64], "256", [256, None]):
+        with pytest.raises(PortraitsegError, match="invalid training settings"):
+            build_config(None, {"input_size": bad})
+    with pytest.raises(PortraitsegError, match="canvases"):
+        build_config(None, {"canvases": [[224, 160]]})  # its long side is not input_size's
+    with pytest.raises(PortraitsegError, match="may not read files"):
+        build_config(None, {"encoder_params": {"pretrained": "/tmp/x.pth"}})
 
 
 def _cli(*args):

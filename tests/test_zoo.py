@@ -94,6 +94,48 @@ def test_bad_checkpoints_fail_with_the_reason(tmp_path):
         load_checkpoint(pickled)
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("input_size", [-64, 64], "input_size"), ("input_size", [0, 0], "input_size"),
+    ("input_size", [100000, 100000], "input_size"), ("input_size", [100, 64], "input_size"),
+    ("input_size", None, "input_size"), ("input_size", "256", "input_size"),
+    ("threshold", "0.5", "threshold"), ("threshold", float("nan"), "threshold"), ("threshold", 1.5, "threshold"),
+    ("decoder_channels", None, "decoder_channels"), ("decoder_channels", [32, -1], "decoder_channels"),
+    ("decoder_convs", 0, "decoder_convs"), ("normalization", {"mean": [0, 0, 0], "std": [0, 1, 1]}, "normalization"),
+    ("encoder", None, "encoder"), ("aux_heads", "yes", "aux_heads"),
+])
+def test_config_values_are_validated_with_one_message(tmp_path, field, value, message):
+    config = tiny_config()
+    folder = save_checkpoint(build_model(config), config, tmp_path / "ckpt")
+    data = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**data, field: value}))
+    with pytest.raises(CheckpointError, match=f"invalid model config: {message}"):
+        load_checkpoint(folder)
+
+
+def test_a_checkpoint_config_cannot_make_the_loader_open_other_files(tmp_path):
+    """``encoder_params.pretrained`` in config.json (which for hf:// models comes from the repository) would be
+    passed to torch.load: refused before any file is opened."""
+    config = tiny_config()
+    folder = save_checkpoint(build_model(config), config, tmp_path / "ckpt")
+    data = json.loads((folder / "config.json").read_text())
+    for params in ({"pretrained": "/etc/passwd"}, {"pretrained": "weights.pth"}, {"width_mult": "../x.pth"}):
+        (folder / "config.json").write_text(json.dumps({**data, "encoder_params": params}))
+        with pytest.raises(CheckpointError, match="may not read files outside its folder"):
+            load_checkpoint(folder)
+
+
+def test_nan_weights_are_refused(tmp_path):
+    import torch
+
+    config = tiny_config()
+    model = build_model(config)
+    with torch.no_grad():
+        next(model.parameters())[0].fill_(float("nan"))
+    folder = save_checkpoint(model, config, tmp_path / "nan")
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        load_checkpoint(folder)
+
+
 def test_encoder_can_start_from_another_checkpoints_encoder(tmp_path):
     config = tiny_config(encoder="mobilenet_v2", decoder_channels=(32, 16, 16, 8))
     source = build_model(config)

@@ -72,14 +72,15 @@ class TrainConfig:
     push_to_hub: str | None = None
 
     def model_config(self) -> ModelConfig:
+        """The model part of the run, validated as a loaded checkpoint's would be."""
         return ModelConfig(
             encoder=self.encoder,
             encoder_params=dict(self.encoder_params),
             decoder_channels=tuple(self.decoder_channels),
             decoder_convs=self.decoder_convs,
             aux_heads=self.aux_heads,
-            input_size=(int(self.input_size[0]), int(self.input_size[1])),
-        )
+            input_size=tuple(self.input_size),
+        ).validate("training config")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -91,6 +92,20 @@ class TrainConfig:
         return [(int(h), int(w)) for h, w in self.canvases] if self.canvases else default_canvases(self.input_size)
 
     def validate(self) -> "TrainConfig":
+        """Refuse bad values with one message naming each (and the model part as a checkpoint's config would be)."""
+        try:
+            bad = self._bad_settings()
+        except (TypeError, ValueError):
+            bad = ["(a value of the wrong type)"]
+        if bad:
+            raise PortraitsegError(f"invalid training settings: {', '.join(bad)}"
+                                   " (input_size: two multiples of 32; canvases: [height, width] pairs of multiples "
+                                   "of 32 whose long side is input_size's, canvas_weights: one non-negative weight "
+                                   "per canvas; schedule: cosine|poly; precision: auto|fp32|bf16|fp16)")
+        self.model_config()
+        return self
+
+    def _bad_settings(self) -> list[str]:
         checks = {
             "schedule": self.schedule in {"cosine", "poly"},
             "precision": self.precision in {"auto", "fp32", "bf16", "fp16"},
@@ -108,13 +123,7 @@ class TrainConfig:
                 self.canvases is not None and len(self.canvas_weights) == len(self.canvases)
                 and all(w >= 0 for w in self.canvas_weights) and sum(self.canvas_weights) > 0),
         }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            raise PortraitsegError(f"invalid training settings: {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)}"
-                                   " (input_size: two multiples of 32; canvases: [height, width] pairs of multiples of 32 whose long "
-                                   "side is input_size's, canvas_weights: one non-negative weight per canvas; schedule: cosine|poly; precision: "
-                                   "auto|fp32|bf16|fp16)")
-        return self
+        return [f"{k}={getattr(self, k)!r}" for k, ok in checks.items() if not ok]
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 from portraitseg.datapaths import DATA_ENV, resolve_data_dir
 from portraitseg.errors import ImageReadError, PortraitsegError
 from portraitseg.geometry import cover_crop, letterbox, plan_fit, resize
-from portraitseg.image_io import IMAGE_SUFFIXES, read_image, read_mask
+from portraitseg.image_io import IMAGE_SUFFIXES, orient_like, read_image, read_mask, stored_size
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) 
 
 
 def check_pairs(pairs: list[Pair], on_bad: str = "skip") -> list[Pair]:
-    """Drop (``skip``) or refuse (``fail``) pairs whose mask is missing, unreadable or of another size."""
+    """Drop (``skip``) or refuse (``fail``) pairs whose mask is missing, unreadable or of another size (from the
+    headers: quick; :func:`decode_all` decodes every file before training)."""
     from PIL import Image
 
     good, bad = [], []
@@ -59,9 +60,10 @@ def check_pairs(pairs: list[Pair], on_bad: str = "skip") -> list[Pair]:
         try:
             if not pair.mask.is_file():
                 raise ImageReadError("mask missing")
-            with Image.open(pair.image) as im, Image.open(pair.mask) as mk:
-                if im.size != mk.size:
-                    raise ImageReadError(f"image {im.size} and mask {mk.size} differ in size")
+            stored, shown = stored_size(pair.image)
+            with Image.open(pair.mask) as mk:
+                if mk.size not in (stored, shown):
+                    raise ImageReadError(f"image {shown} and mask {mk.size} differ in size")
             good.append(pair)
         except (OSError, ImageReadError) as exc:
             bad.append(f"{pair.name}: {exc}")
@@ -83,10 +85,13 @@ def split_validation(pairs: list[Pair], fraction: float, seed: int) -> tuple[lis
 
 
 def load_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 RGB image and uint8 0/255 mask, at the original size."""
+    """uint8 RGB image (EXIF-oriented, as served) and uint8 0/255 mask, at the original size. A mask drawn on the
+    image's stored pixels is given the image's EXIF orientation; one drawn on the displayed image is taken as is."""
     image = read_image(pair.image)
     mask = read_mask(pair.mask).astype(np.uint8) * 255
-    if mask.shape != image.shape[:2]:  # EXIF rotation may turn the image but not the mask
+    if mask.shape != image.shape[:2]:
+        mask = orient_like(pair.image, mask)
+    if mask.shape != image.shape[:2]:
         raise ImageReadError(f"{pair.name}: image {image.shape[:2]} and mask {mask.shape} differ in size")
     return image, mask
 

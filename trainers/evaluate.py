@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -16,7 +17,8 @@ def evaluate(segmenter: Segmenter, pairs: list[Pair], threshold: float = 0.5, pr
     """Threshold each probability at ``threshold`` at the original size and score it against the mask."""
     acc = MetricAccumulator()
     names = []
-    for pair in tqdm(pairs, desc="eval", unit="img", disable=not progress, leave=False):
+    for pair in tqdm(pairs, desc="eval", unit="img", disable=not progress, leave=False,
+                     mininterval=1 if sys.stderr.isatty() else 30):
         image, mask = load_pair(pair)
         acc.add(segmenter(image) >= threshold, mask > 127)
         names.append(pair.name)

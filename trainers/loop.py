@@ -28,7 +28,7 @@ from portraitseg.trainers.evaluate import evaluate
 from portraitseg.trainers.records import plot_curves, write_logs
 from portraitseg.trainers.sampling import CanvasBatchSampler
 from portraitseg.trainers.selection import selection_score
-from portraitseg.zoo.atomic import atomic_write, atomic_write_bytes
+from portraitseg.atomic import atomic_write, atomic_write_bytes
 from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
 from portraitseg.zoo.runtimes.torch_backend import TorchBackend
 from portraitseg.zoo.unet import build_model

@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from portraitseg.zoo.atomic import atomic_write, atomic_write_bytes
+from portraitseg.atomic import atomic_write, atomic_write_bytes
 
 
 def write_logs(history: list[dict], directory: Path) -> None:

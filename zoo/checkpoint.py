@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from portraitseg.errors import CheckpointError
-from portraitseg.zoo.atomic import atomic_write
+from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import ModelConfig
 from portraitseg.zoo.unet import UNet, build_model
 
@@ -43,6 +44,10 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{weights} is corrupt or not a safetensors file: {exc}") from exc
+    not_finite = sorted(k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all())
+    if not_finite:
+        raise CheckpointError(f"{weights} holds NaN or infinite values in {len(not_finite)} tensors, e.g. "
+                              f"{not_finite[:3]}: the training run diverged or the file is damaged")
     model = build_model(config)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))

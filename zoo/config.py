@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,21 @@ from portraitseg.errors import CheckpointError
 
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
+MAX_SIDE = 2048  # the largest model input side accepted from a config
+PATH_PARAMS = {"pretrained"}  # encoder parameters that name files: training-time only, never in a checkpoint
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _int_list(values: Any, low: int, high: int) -> bool:
+    return isinstance(values, (list, tuple)) and all(
+        isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in values)
+
+
+def _looks_like_path(value: Any) -> bool:
+    return isinstance(value, str) and (value.startswith(".") or any(c in value for c in "/\\~"))
 
 
 @dataclass
@@ -66,12 +82,44 @@ class ModelConfig:
             raise CheckpointError(f"{source}: unknown architecture {data['architecture']!r}; supported: unet")
         values = dict(data)
         for key in ("decoder_channels", "input_size"):
-            if key in values:
-                values[key] = tuple(int(v) for v in values[key])
-        return cls(**values)
+            if isinstance(values.get(key), list):
+                values[key] = tuple(values[key])
+        return cls(**values).validate(source)
+
+    def validate(self, source: str = "config") -> "ModelConfig":
+        """Refuse values that would crash, hang, allocate without bound or open files: one message per field."""
+        problems = []
+        if not isinstance(self.encoder, str) or not self.encoder:
+            problems.append(f"encoder must be a registered encoder name, got {self.encoder!r}")
+        if not isinstance(self.encoder_params, dict):
+            problems.append(f"encoder_params must be an object, got {self.encoder_params!r}")
+        elif any(key in PATH_PARAMS or _looks_like_path(value) for key, value in self.encoder_params.items()):
+            problems.append(f"encoder_params {self.encoder_params!r} name a file; a checkpoint may not read files "
+                            "outside its folder (its weights are in model.safetensors)")
+        if not _int_list(self.decoder_channels, 1, 4096) or not self.decoder_channels:
+            problems.append(f"decoder_channels must be a list of channel counts in 1..4096, got "
+                            f"{self.decoder_channels!r}")
+        if not _int_list([self.decoder_convs], 1, 8):
+            problems.append(f"decoder_convs must be an integer in 1..8, got {self.decoder_convs!r}")
+        if not isinstance(self.aux_heads, bool):
+            problems.append(f"aux_heads must be true or false, got {self.aux_heads!r}")
+        if not (_int_list(self.input_size, 32, MAX_SIDE) and len(self.input_size) == 2
+                and all(v % 32 == 0 for v in self.input_size)):
+            problems.append(f"input_size must be [height, width], multiples of 32 in 32..{MAX_SIDE}, got "
+                            f"{self.input_size!r}")
+        norm = self.normalization
+        if not (isinstance(norm, dict) and set(norm) == {"mean", "std"} and all(
+                isinstance(v, (list, tuple)) and len(v) == 3 and all(_finite(x) for x in v) for v in norm.values())
+                and all(x > 0 for x in norm["std"])):
+            problems.append(f"normalization must be {{'mean': [3 numbers], 'std': [3 positive numbers]}}, got {norm!r}")
+        if not (_finite(self.threshold) and 0 < self.threshold < 1):
+            problems.append(f"threshold must be a number between 0 and 1, got {self.threshold!r}")
+        if problems:
+            raise CheckpointError(f"{source}: invalid model config: " + "; ".join(problems))
+        return self
 
     def save(self, directory: str | Path) -> Path:
-        from portraitseg.zoo.atomic import atomic_write_bytes
+        from portraitseg.atomic import atomic_write_bytes
 
         path = Path(directory) / CONFIG_NAME
         atomic_write_bytes(path, (json.dumps(self.to_dict(), indent=2) + "\n").encode())

@@ -9,7 +9,7 @@ from pathlib import Path
 import onnx
 import torch
 
-from portraitseg.zoo.atomic import atomic_write
+from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import ModelConfig
 from portraitseg.zoo.unet import ProbabilityModel, UNet
 

@@ -11,7 +11,7 @@ import onnx
 
 from portraitseg.geometry import plan_fit, to_input
 from portraitseg.image_io import read_image
-from portraitseg.zoo.atomic import atomic_write
+from portraitseg.atomic import atomic_write
 from portraitseg.zoo.export import INPUT_NAME
 
 

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from portraitseg.trainers.data import find_pairs
     from portraitseg.trainers.evaluate import evaluate
-    from portraitseg.zoo.atomic import atomic_write_bytes
+    from portraitseg.atomic import atomic_write_bytes
 
     pairs = find_pairs(args.data, args.split)[: args.limit]
     segmenter = load_from_args(args)

@@ -25,6 +25,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blur", type=float, default=15.0, help="background blur strength for --output blur")
 
 
+def output_paths(paths: list[Path], out_dir: Path, kind: str) -> list[Path]:
+    """One distinct ``.png`` per input in ``out_dir``: ``<stem>.png``, or ``<stem>_<kind>[-N].png`` where that name
+    would overwrite an input or was already given to an earlier input (``a.jpg`` + ``a.png``, ``d1/a.jpg`` +
+    ``d2/a.jpg``). Inputs are never overwritten."""
+    inputs = {p.resolve() for p in paths}
+    taken: set[Path] = set()
+    result = []
+    for path in paths:
+        target = out_dir / f"{path.stem}.png"
+        n = 1
+        while target.resolve() in inputs or target.resolve() in taken:
+            n += 1
+            target = out_dir / (f"{path.stem}_{kind}.png" if n == 2 else f"{path.stem}_{kind}-{n - 1}.png")
+        taken.add(target.resolve())
+        result.append(target)
+    return result
+
+
 def run(args: argparse.Namespace) -> int:
     from PIL import Image
     from tqdm.auto import tqdm
@@ -32,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.effects import apply_effect, parse_color
     from portraitseg.errors import ImageReadError, PortraitsegError
     from portraitseg.image_io import list_images, read_image
+    from portraitseg.atomic import atomic_write
 
     paths = list_images(args.input)
     if not paths:
@@ -47,19 +66,22 @@ def run(args: argparse.Namespace) -> int:
     segmenter = load_from_args(args)
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    failed = []
-    for path in tqdm(paths, desc="predict", unit="img", disable=len(paths) < 2):
+    failed, written = [], 0
+    targets = output_paths(paths, out_dir, args.output)
+    for path, target in tqdm(list(zip(paths, targets)), desc="predict", unit="img", disable=len(paths) < 2):
         try:
             image = read_image(path)
             prob = segmenter(image)
             result = apply_effect(image, prob, args.output, args.threshold, args.softness, color, background,
                                   args.blur)
-            Image.fromarray(result).save(out_dir / f"{path.stem}.png")
+            atomic_write(target, lambda tmp: Image.fromarray(result).save(tmp, format="PNG"))
+            written += 1
+            if target.name != f"{path.stem}.png":
+                tqdm.write(f"{path} -> {target.name} (its plain name is an input or already taken)", file=sys.stderr)
         except ImageReadError as exc:
             failed.append(path)
             tqdm.write(f"skipped {exc}", file=sys.stderr)
-    done = len(paths) - len(failed)
-    print(f"wrote {done} of {len(paths)} images to {out_dir} ({args.output}; {segmenter.backend_name}, "
+    print(f"wrote {written} of {len(paths)} images to {out_dir} ({args.output}; {segmenter.backend_name}, "
           f"{segmenter.provider})")
     if failed:
         print(f"{len(failed)} failed: {', '.join(p.name for p in failed)}", file=sys.stderr)

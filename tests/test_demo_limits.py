@@ -1,0 +1,63 @@
+"""The demo's bounds on what one upload may cost and keep: memory, files, and what error messages reveal."""
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from PIL import Image
+
+from portraitseg.demo.processing import DEMO_MAX_PIXELS, Look, process_photo
+from portraitseg.demo.ui import forget_old_results, user_message
+from portraitseg.errors import ImageReadError
+
+PEAK_SCRIPT = """
+import resource, sys
+from portraitseg.api import load
+from portraitseg.demo.processing import Look, process_photo
+segmenter = load(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = process_photo(sys.argv[1], segmenter, Look(background="blur"))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(result.composite.shape[0] * result.composite.shape[1], before // 1024, peak // 1024)
+"""
+
+
+def test_a_huge_upload_is_processed_at_a_bounded_size_and_memory(tmp_path, tiny_checkpoint):
+    """A 0.5 MB PNG of 9500x9500 (90 megapixels, under the reader's 100 MP limit) once took the server to 6 GB."""
+    huge = tmp_path / "huge.png"
+    Image.new("RGB", (9500, 9500), (120, 90, 60)).save(huge)
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(huge), str(tiny_checkpoint)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    pixels, before_mb, peak_mb = map(int, result.stdout.split())
+    print(f"9500x9500 upload: processed at {pixels / 1e6:.1f} MP, peak RSS {peak_mb} MB (after loading {before_mb})")
+    assert 0.9 * DEMO_MAX_PIXELS < pixels <= DEMO_MAX_PIXELS
+    assert peak_mb < 1500
+
+
+def test_small_photos_keep_their_size(tmp_path, tiny_checkpoint):
+    import portraitseg
+
+    photo = tmp_path / "p.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 200, 3), np.uint8)).save(photo)
+    result = process_photo(photo, portraitseg.load(tiny_checkpoint), Look())
+    assert result.composite.shape == (300, 200, 3) and result.name == "p.jpg"
+
+
+def test_messages_name_the_users_file_not_the_servers_path():
+    path = "/tmp/gradio/3f9a0c/holiday photo.jpg"
+    message = user_message(ImageReadError(f"{path}: corrupt or truncated image (broken data)"), path)
+    assert message == "holiday photo.jpg: corrupt or truncated image (broken data)" and "/tmp" not in message
+
+
+def test_result_files_are_forgotten_after_their_time(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "cutout.png").write_bytes(b"png")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    forget_old_results(tmp_path, max_age_s=600)
+    assert not old.exists() and (new / "cutout.png").is_file()
