@@ -70,6 +70,18 @@ def person_free_window(image: np.ndarray, mask: np.ndarray, rng: np.random.Gener
     return strips[int(rng.choice(len(strips), p=areas / areas.sum()))]
 
 
+def random_blob(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random shape filling most of an (h, w) box, uint8 0/255: round plates, loaves, animals, lamps."""
+    k = int(rng.integers(5, 13))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+    radii = rng.uniform(0.55, 1.0, k)
+    points = np.stack([w / 2 + radii * np.cos(angles) * w / 2, h / 2 + radii * np.sin(angles) * h / 2], axis=1)
+    blob = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(blob, [points.astype(np.int32)], 255)
+    blob = cv2.GaussianBlur(blob, (0, 0), max(1.0, min(h, w) / 10))
+    return np.where(blob > 127, 255, 0).astype(np.uint8)
+
+
 def _offset(size: int, canvas: int, touches_low: bool, touches_high: bool, rng: np.random.Generator) -> int:
     """Where a pasted box of ``size`` starts along one axis. A side cut by its photo's border stays cut by the
     canvas's border (bottom stays bottom); free boxes may hang up to 30% outside the frame."""
@@ -101,8 +113,11 @@ class CopyPaste(Augmenter):
     with probability ``background_canvas``, onto a person-free canvas. Each person is ``min_height`` to
     ``max_height`` of the canvas height (log-uniform), flipped half the time, placed anywhere including partly
     outside the frame, its edge feathered by ``feather`` pixels and its colours moved up to ``colour_match`` of
-    the way to the canvas's. Person-free canvases come from ``backgrounds`` (a folder of person-free photos,
-    relative paths under ``$PORTRAITSEG_DATA``) or from person-free windows of the training photos."""
+    the way to the canvas's. With probability ``objects``, 1 to ``max_objects`` things that are not people
+    (person-free picture cut to a random blob, pasted the same way) join the composite, person-free ones included,
+    so that "something pasted" or "a big central object" is no shortcut for "person"; an object pasted over a
+    person hides that part of them. Person-free pictures come from ``backgrounds`` (a folder of person-free
+    photos, relative paths under ``$PORTRAITSEG_DATA``) or from person-free windows of the training photos."""
 
     p: float = 0.5
     empty: float = 0.2
@@ -112,6 +127,8 @@ class CopyPaste(Augmenter):
     max_height: float = 1.0
     feather: float = 1.0
     colour_match: float = 0.5
+    objects: float = 0.3
+    max_objects: int = 2
     backgrounds: str | None = "backgrounds"
     pool: SamplePool | None = field(default=None, init=False, repr=False)
 
@@ -120,6 +137,8 @@ class CopyPaste(Augmenter):
             raise ValueError("empty and background_canvas are probabilities in [0, 1]")
         if self.max_people < 1 or not 0 < self.min_height <= self.max_height:
             raise ValueError("need max_people >= 1 and 0 < min_height <= max_height")
+        if not 0 <= self.objects <= 1 or self.max_objects < 1:
+            raise ValueError("objects is a probability in [0, 1] and max_objects at least 1")
         self._background_files = self._find_backgrounds()
         self._background_cache: dict[int, np.ndarray] = {}
 
@@ -141,17 +160,29 @@ class CopyPaste(Augmenter):
         if self.pool is None or self.pool.pool_size == 0:
             raise RuntimeError("copy_paste needs a pool of training pairs: the training set binds itself")
         canvas = mask.shape
+        pastes = ["object"] * (int(rng.integers(1, self.max_objects + 1)) if rng.random() < self.objects else 0)
         if rng.random() < self.empty:
-            return self._person_free(canvas, rng), np.zeros(canvas, np.uint8)
-        if rng.random() < self.background_canvas:
             image, mask = self._person_free(canvas, rng), np.zeros(canvas, np.uint8)
+        else:
+            if rng.random() < self.background_canvas:
+                image, mask = self._person_free(canvas, rng), np.zeros(canvas, np.uint8)
+            weights = 1.0 / np.arange(1, self.max_people + 1)
+            pastes += ["person"] * (1 + int(rng.choice(self.max_people, p=weights / weights.sum())))
         out_image, out_mask = image.astype(np.float32), mask.copy()
-        weights = 1.0 / np.arange(1, self.max_people + 1)
-        for _ in range(1 + int(rng.choice(self.max_people, p=weights / weights.sum()))):
-            cutout = cut_person(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))))
-            if cutout is not None:
-                self._paste(cutout, out_image, out_mask, rng)
+        for kind in rng.permutation(pastes):
+            if kind == "person":
+                cutout = cut_person(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))))
+                if cutout is not None:
+                    self._paste(cutout, out_image, out_mask, rng, self.min_height, self.max_height, is_person=True)
+            else:
+                self._paste(self._object(canvas, rng), out_image, out_mask, rng, 0.15, 0.8, is_person=False)
         return np.clip(out_image, 0, 255).astype(np.uint8), out_mask
+
+    def _object(self, canvas: tuple[int, int], rng: np.random.Generator) -> Cutout:
+        """A person-free picture cut to a random smooth blob: a pasted thing that is not a person."""
+        h = int(canvas[0] * rng.uniform(0.3, 1.0))
+        w = max(8, int(h * rng.uniform(0.5, 2.0)))
+        return Cutout(self._person_free((h, w), rng), random_blob(h, w, rng), False, False, False, False)
 
     def _person_free(self, canvas: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
         """A canvas-sized person-free picture: a background photo, or a window of a training photo beside, above or
@@ -167,9 +198,12 @@ class CopyPaste(Augmenter):
                 return cover_crop(window, None, canvas, rng)[0]
         return synthetic_background(*canvas, rng)
 
-    def _paste(self, cutout: Cutout, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> None:
+    def _paste(self, cutout: Cutout, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
+               min_height: float, max_height: float, is_person: bool) -> None:
+        """Paste ``cutout`` at a random scale and place; the mask gains its pixels (a person) or loses them (an
+        object in front of whoever was there)."""
         ch, cw = mask.shape
-        height = ch * float(np.exp(rng.uniform(np.log(self.min_height), np.log(self.max_height))))
+        height = ch * float(np.exp(rng.uniform(np.log(min_height), np.log(max_height))))
         scale = min(height / cutout.mask.shape[0], 1.5 * cw / cutout.mask.shape[1])
         ph, pw = max(2, round(cutout.mask.shape[0] * scale)), max(2, round(cutout.mask.shape[1] * scale))
         person, alpha = resize(cutout.image, ph, pw), resize(cutout.mask, ph, pw)
@@ -191,5 +225,5 @@ class CopyPaste(Augmenter):
             soft = cv2.GaussianBlur(soft, (0, 0), self.feather)
         soft = soft[..., None]
         image[cy0:cy1, cx0:cx1] = person * soft + region * (1 - soft)
-        np.maximum(mask[cy0:cy1, cx0:cx1], np.where(alpha > 127, 255, 0).astype(np.uint8),
-                   out=mask[cy0:cy1, cx0:cx1])
+        covered = alpha > 127
+        mask[cy0:cy1, cx0:cx1][covered] = 255 if is_person else 0

@@ -28,8 +28,8 @@ from peers import load_peers  # noqa: E402
 
 from portraitseg.api import load  # noqa: E402
 from portraitseg.geometry import plan_fit, to_input  # noqa: E402
-from portraitseg.trainers.data import find_pairs, load_pair  # noqa: E402
-from portraitseg.trainers.evaluate import evaluate  # noqa: E402
+from portraitseg.evaluation.data import find_pairs, load_pair  # noqa: E402
+from portraitseg.evaluation.evaluate import evaluate  # noqa: E402
 from portraitseg.zoo.catalog import bundled_models  # noqa: E402
 from portraitseg.zoo.checkpoint import load_checkpoint  # noqa: E402
 from portraitseg.zoo.complexity import count_parameters  # noqa: E402
@@ -48,7 +48,7 @@ class Entry:
 
 def zoo_entries(names, threads, frame):
     """Each model as float32 and, where the checkpoint ships one, as its INT8 model."""
-    from portraitseg.zoo.checkpoint import INT8_ONNX_NAME
+    from portraitseg.zoo.onnx_contract import INT8_ONNX_NAME
 
     entries = []
     for name, folder in names.items():

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from portraitseg.errors import BackendUnavailableError, CheckpointError
+from portraitseg.extras import require
 from portraitseg.segmenter import Segmenter
 
 BACKENDS = ("auto", "onnxruntime", "torch")
@@ -52,12 +53,15 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     path = resolve_model(model)
+    backend_asked = backend
     if backend == "auto":
         backend = "onnxruntime" if onnxruntime_installed() or path.suffix == ".onnx" else "torch"
     if backend == "onnxruntime":
         return _load_onnx(path, device, threads, precision)
     if path.suffix == ".onnx":
         raise BackendUnavailableError(f"{path} is an ONNX file: the torch backend needs a checkpoint folder")
+    require("torch", "the torch backend" if backend_asked == "torch" else
+            "serving without ONNX Runtime (pip install 'portraitseg[cpu]' for it)")
     from portraitseg.zoo.checkpoint import load_checkpoint
     from portraitseg.zoo.runtimes.torch_backend import TorchBackend
 
@@ -66,7 +70,8 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
         import torch
 
         torch.set_num_threads(threads)
-    return Segmenter(TorchBackend(net, device), config.long_side, config.threshold, description=path.name)
+    return Segmenter(TorchBackend(net, device), config.long_side, config.threshold, config.output_stride,
+                     description=path.name)
 
 
 def _wants_cuda(device: str) -> bool:
@@ -81,7 +86,7 @@ def _wants_cuda(device: str) -> bool:
 
 def _onnx_file(path: Path, device: str, precision: str) -> Path:
     """The ONNX file to serve: the file itself, the checkpoint's INT8 or float export, or a cached export."""
-    from portraitseg.zoo.checkpoint import INT8_ONNX_NAME, ONNX_NAME
+    from portraitseg.zoo.onnx_contract import INT8_ONNX_NAME, ONNX_NAME
 
     if path.suffix == ".onnx":
         return path
@@ -96,7 +101,7 @@ def _onnx_file(path: Path, device: str, precision: str) -> Path:
 
 def _load_onnx(path: Path, device: str, threads: int | None, precision: str) -> Segmenter:
     from portraitseg.zoo.config import ModelConfig
-    from portraitseg.zoo.export import config_from_onnx_metadata
+    from portraitseg.zoo.onnx_contract import config_from_onnx_metadata
     from portraitseg.zoo.runtimes.onnx_backend import OnnxBackend
 
     onnx_path = _onnx_file(path, device, precision)
@@ -105,7 +110,7 @@ def _load_onnx(path: Path, device: str, threads: int | None, precision: str) -> 
         config, name = config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem
     else:
         config, name = ModelConfig.load(path), path.name
-    return Segmenter(runner, config.long_side, config.threshold, description=name)
+    return Segmenter(runner, config.long_side, config.threshold, config.output_stride, description=name)
 
 
 def _cached_export(checkpoint: Path) -> Path:
@@ -113,7 +118,8 @@ def _cached_export(checkpoint: Path) -> Path:
     import hashlib
     import os
 
-    from portraitseg.zoo.checkpoint import WEIGHTS_NAME, load_checkpoint
+    from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.onnx_contract import WEIGHTS_NAME
     from portraitseg.zoo.export import export_onnx
 
     weights = checkpoint / WEIGHTS_NAME
@@ -123,6 +129,7 @@ def _cached_export(checkpoint: Path) -> Path:
     cache = Path(os.environ.get("PORTRAITSEG_CACHE", Path.home() / ".cache" / "portraitseg")) / "onnx"
     target = cache / f"{digest}.onnx"
     if not target.is_file():
+        require("torch", f"exporting {checkpoint} to ONNX (it ships no model.onnx)")
         net, config = load_checkpoint(checkpoint)
         export_onnx(net, config, target)
     return target

@@ -1,13 +1,15 @@
 """The plugin manager: built-ins and third-party plugins register encoders, losses and augmenters by name.
 
 Built-ins are loaded as default plugins through the same hooks as third-party ones (the ``llm`` / datasette
-pattern); third-party plugins come from the ``portraitseg`` entry-point group.
+pattern); third-party plugins come from the ``portraitseg`` entry-point group (``$PORTRAITSEG_LOAD_PLUGINS``
+restricts which: a comma-separated list of names, empty for none).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import os
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any, Callable, Iterator
@@ -18,11 +20,12 @@ from portraitseg import hookspecs
 from portraitseg.errors import PluginError
 
 ENTRY_POINT_GROUP = "portraitseg"
+LOAD_PLUGINS_ENV = "PORTRAITSEG_LOAD_PLUGINS"
 KINDS = ("encoders", "losses", "augmenters")
 
 DEFAULT_PLUGINS = (
     "portraitseg.zoo.encoders.plugin",
-    "portraitseg.trainers.losses",
+    "portraitseg.trainers.loss_plugin",
     "portraitseg.augment.plugin",
 )
 
@@ -77,9 +80,18 @@ class Registry:
         return iter(sorted(self._entries.values(), key=lambda e: e.name))
 
 
+def _wanted_entry_points() -> set[str] | None:
+    """The entry-point plugins to load: all (None) unless ``$PORTRAITSEG_LOAD_PLUGINS`` names them, comma-separated;
+    set it empty to load none (the built-ins always load), to tell a broken plugin from a broken install."""
+    value = os.environ.get(LOAD_PLUGINS_ENV)
+    return None if value is None else {name.strip() for name in value.split(",") if name.strip()}
+
+
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    wanted = _wanted_entry_points()
     for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+        if (wanted is not None and ep.name not in wanted) or pm.get_plugin(ep.name) is not None \
+                or pm.is_blocked(ep.name):
             continue
         try:
             plugin = ep.load()
@@ -105,18 +117,25 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
 @functools.lru_cache(maxsize=None)
 def get_registry(kind: str) -> Registry:
-    """Collect every plugin's registrations for ``kind`` ('encoders', 'losses' or 'augmenters')."""
+    """Collect every plugin's registrations for ``kind`` ('encoders', 'losses' or 'augmenters').
+
+    The hook is called through pluggy's hook caller, one plugin at a time (a subset caller without the other
+    plugins' implementations, wrappers kept), so each registration is attributed to its plugin and an exception
+    names the plugin that raised it."""
     if kind not in KINDS:
         raise PluginError(f"unknown registry {kind!r}; valid: {', '.join(KINDS)}")
+    pm = get_plugin_manager()
+    hook_name = f"register_{kind}"
     registry = Registry(kind)
-    hook = getattr(get_plugin_manager().hook, f"register_{kind}")
-    for impl in hook.get_hookimpls():  # registration order: default plugins first
+    impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if not (i.wrapper or i.hookwrapper)]
+    for impl in impls:  # registration order: default plugins first; hook wrappers wrap each call
+        caller = pm.subset_hook_caller(hook_name, remove_plugins=[i.plugin for i in impls if i is not impl])
 
         def register(name: str, factory: Callable[..., Any], _plugin=impl.plugin_name, **metadata: Any) -> None:
             registry.add(name, factory, _plugin, **metadata)
 
         try:
-            impl.function(register)
+            caller(register=register)
         except PluginError:
             raise
         except Exception as exc:

@@ -25,10 +25,11 @@ from portraitseg.api import load
 from portraitseg.benchmarking import time_model_call
 from portraitseg.geometry import plan_fit
 from portraitseg.hub_cards.render import render_card
-from portraitseg.trainers.data import find_pairs, load_pair
-from portraitseg.trainers.evaluate import evaluate
+from portraitseg.evaluation.data import find_pairs, load_pair
+from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.zoo.catalog import BUNDLED_DIR
-from portraitseg.zoo.checkpoint import INT8_ONNX_NAME, ONNX_NAME, load_checkpoint, save_checkpoint
+from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
+from portraitseg.zoo.onnx_contract import INT8_ONNX_NAME, ONNX_NAME
 from portraitseg.zoo.export import export_onnx
 from portraitseg.zoo.quantize import quantize_int8
 

@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # Set up portraitseg in ./.venv on a fresh machine.
-#   bash scripts/setup.sh          # the package with ONNX Runtime (CPU): enough for the demo and the CLI
-#   bash scripts/setup.sh --test   # plus the test tools and Debian's Chromium for the browser tests
-# torch is installed first and pinned, so no requirement pulls a multi-GB CUDA build onto a CPU machine;
-# on a GPU machine install torch for your CUDA first and use extras [gpu] instead of [cpu].
+#   bash scripts/setup.sh          # serving only: the package with ONNX Runtime (CPU), no torch: the demo, the CLI
+#   bash scripts/setup.sh --test   # plus training (a CPU-only torch where there is no NVIDIA GPU), the test tools
+#                                  # and Debian's Chromium for the browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="cpu"
-if [ "${1:-}" = "--test" ]; then extras="cpu,test"; fi
+TORCH_VERSION="2.13.0"
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet "torch==2.13.0"
-python -m pip install --quiet -e ".[${extras}]"
-if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+if [ "${1:-}" = "--test" ]; then
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    python -m pip install --quiet "torch==${TORCH_VERSION}"
+  else
+    # A plain 'pip install torch' on Linux pulls the CUDA build (several GB). Take the CPU-only build from PyTorch's
+    # CPU index (or a local wheel, where pip is configured with one), then its dependencies from the usual index.
+    python -m pip install --quiet --no-deps --retries 0 --index-url https://download.pytorch.org/whl/cpu \
+      "torch==${TORCH_VERSION}"
+    python -m pip install --quiet "torch==${TORCH_VERSION}"
+  fi
+  python -m pip install --quiet -e ".[cpu,train,test]"
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+  fi
+  echo "portraitseg set up in .venv (serving, training and tests)"
+else
+  python -m pip install --quiet -e ".[cpu]"
+  echo "portraitseg set up in .venv (serving; for training: bash scripts/setup.sh --test, or see the README)"
 fi
-echo "portraitseg set up in .venv (extras: ${extras})"

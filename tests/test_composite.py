@@ -7,7 +7,8 @@ import torch
 from portraitseg.augment.composite import CopyPaste, cut_person
 from portraitseg.geometry import plan_fit, to_input
 from portraitseg.plugins import get_registry
-from portraitseg.trainers.data import TrainingSet, find_pairs, place_on_canvas
+from portraitseg.evaluation.data import find_pairs
+from portraitseg.trainers.data import TrainingSet, place_on_canvas
 from portraitseg.trainers.sampling import CanvasBatchSampler, default_canvases
 from portraitseg.trainers.selection import selection_score
 from tests.test_augment import agreement, two_colour_pair
@@ -28,6 +29,7 @@ class Pool:
 
 
 def make_copy_paste(**params):
+    params = {"objects": 0.0, **params}
     augmenter = get_registry("augmenters").create("copy_paste", p=1.0, backgrounds=None, colour_match=0.0,
                                                   **params)
     augmenter.bind(Pool([two_colour_pair(seed) for seed in range(6)]))
@@ -62,6 +64,19 @@ def test_pasted_people_are_labelled_and_the_canvas_people_stay_labelled():
         assert agreement(out_image, out_mask) > 0.97  # every red pixel is labelled, every blue one is not
         pasted_something += (out_mask > 127).sum() > (mask > 127).sum()
     assert pasted_something >= 15
+
+
+def test_pasted_objects_are_never_labelled_and_hide_the_people_behind_them():
+    augmenter = make_copy_paste(empty=0.0, background_canvas=0.0, objects=1.0, max_objects=2, feather=0.0)
+    hidden = 0
+    for seed in range(20):
+        image, mask = two_colour_pair(200 + seed)
+        out_image, out_mask = augmenter(image, mask, np.random.default_rng(seed))
+        assert agreement(out_image, out_mask) > 0.97  # blue objects unlabelled, red people labelled
+        hidden += ((mask > 127) & (out_mask == 0)).any()
+    assert hidden >= 3  # objects pasted in front of people take those pixels out of the mask
+    nobody = make_copy_paste(empty=1.0, objects=1.0)
+    assert not any(nobody(*two_colour_pair(s), np.random.default_rng(s))[1].any() for s in range(10))
 
 
 def test_person_free_canvases_have_empty_masks_at_the_configured_rate():

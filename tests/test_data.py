@@ -2,7 +2,8 @@ import pytest
 from PIL import Image
 
 from portraitseg.errors import PortraitsegError
-from portraitseg.trainers.data import TrainingSet, check_pairs, find_pairs, split_validation
+from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation
+from portraitseg.trainers.data import TrainingSet
 
 
 def test_split_lists_and_data_env(synthetic_data, monkeypatch):
@@ -61,7 +62,7 @@ def test_exif_rotated_training_images_line_up_with_their_masks(tmp_path, mask_dr
     """A phone photo stored landscape with orientation 6 (shown portrait): its mask may be drawn on either."""
     import numpy as np
 
-    from portraitseg.trainers.data import load_pair
+    from portraitseg.evaluation.data import load_pair
 
     root = tmp_path / "exif"
     (root / "images").mkdir(parents=True)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import portraitseg
-from portraitseg.trainers.data import find_pairs
-from portraitseg.trainers.evaluate import evaluate
+from portraitseg.evaluation.data import find_pairs
+from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.zoo.catalog import DEFAULT_MODEL, bundled_models
 from tests.conftest import EXAMPLES
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from portraitseg.plugins import get_registry
-from portraitseg.trainers.evaluate import evaluate
-from portraitseg.trainers.metrics import MetricAccumulator, boundary_f, foreground_iou
+from portraitseg.evaluation.evaluate import evaluate
+from portraitseg.evaluation.metrics import MetricAccumulator, boundary_f, foreground_iou
 
 losses = get_registry("losses")
 target = torch.tensor([[[[1.0, 1.0], [0.0, 0.0]]]])
@@ -76,7 +76,7 @@ def test_boundary_f_tolerates_small_shifts_only():
 
 
 def test_evaluate_thresholds_probabilities_at_the_original_size(synthetic_data):
-    from portraitseg.trainers.data import find_pairs, load_pair
+    from portraitseg.evaluation.data import find_pairs, load_pair
 
     pairs = find_pairs(synthetic_data)[:3]
     truth = {p.name: load_pair(p)[1] > 127 for p in pairs}

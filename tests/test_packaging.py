@@ -43,6 +43,56 @@ def test_installed_wheel_imports_from_site_packages(wheel, tmp_path):
     assert "portrait-unet-mnv2" in bundled
 
 
+SERVING_CODE = """
+import sys, portraitseg
+segmenter = portraitseg.load()
+prob = segmenter(sys.argv[1])
+fp32 = portraitseg.load(precision="fp32")(sys.argv[1])
+heavy = sorted(m for m in ("torch", "portraitseg.trainers", "portraitseg.demo", "gradio", "onnx") if m in sys.modules)
+print(segmenter.precision, prob.shape, round(float(abs(prob - fp32).mean()), 4), heavy)
+"""
+
+
+def test_load_and_predict_import_neither_torch_nor_the_trainer_nor_the_demo():
+    """Serving the bundled model, INT8 or float, runs on ONNX Runtime alone: nothing exported on first use."""
+    result = subprocess.run([sys.executable, "-c", SERVING_CODE, str(REPO / "demo/examples/grace_hopper.jpg")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("int8-qdq (600, 512)"), result.stdout  # INT8 served on the CPU
+    assert result.stdout.strip().endswith("[]"), result.stdout  # and no heavy module was imported
+
+
+@pytest.mark.slow
+def test_a_serving_install_has_no_torch_and_serves_from_the_wheel_and_the_sdist(tmp_path):
+    """``pip install 'portraitseg[cpu]'`` in a fresh venv, from the wheel and from the sdist: no torch, pip check
+    clean, load() and predict work, and training says which extra it needs."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(REPO)],
+                   check=True)
+    subprocess.run([sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(dist)!r})"],
+                   cwd=REPO, check=True, capture_output=True)
+    for artifact in (next(dist.glob("*.whl")), next(dist.glob("*.tar.gz"))):
+        venv = tmp_path / f"venv-{artifact.suffix.strip('.')}"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        py = str(venv / "bin" / "python")
+        install = subprocess.run([py, "-m", "pip", "install", "--quiet", f"{artifact}[cpu]"], capture_output=True,
+                                 text=True)
+        assert install.returncode == 0, install.stderr[-3000:]
+        assert "warning" not in install.stderr.lower() or "pip version" in install.stderr.lower(), install.stderr
+        assert subprocess.run([py, "-m", "pip", "check"], capture_output=True).returncode == 0
+        assert subprocess.run([py, "-c", "import torch"], capture_output=True).returncode != 0
+        served = subprocess.run([py, "-c", SERVING_CODE, str(REPO / "demo/examples/grace_hopper.jpg")],
+                                capture_output=True, text=True, cwd=tmp_path)
+        assert served.returncode == 0 and served.stdout.strip().endswith("[]"), served.stderr[-2000:]
+        out = tmp_path / f"out-{artifact.suffix}"
+        cli = venv / "bin" / "portraitseg"
+        predicted = subprocess.run([str(cli), "predict", "-i", str(REPO / "demo/examples"), "-o", str(out)],
+                                   capture_output=True, text=True)
+        assert predicted.returncode == 0, predicted.stderr[-2000:]
+        trained = subprocess.run([str(cli), "train", "--epochs", "1"], capture_output=True, text=True)
+        assert trained.returncode == 2 and "pip install 'portraitseg[train]'" in trained.stderr, trained.stderr
+
+
 def test_help_is_fast_and_lists_every_command():
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "portraitseg", "--help"], capture_output=True,
                             text=True)

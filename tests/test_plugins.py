@@ -40,7 +40,7 @@ def test_duplicate_name_names_both_plugins(fresh_plugins):
             register("dice", lambda: None)
 
     fresh_plugins.register(Shadow(), name="shadow-plugin")
-    with pytest.raises(PluginError, match=r"'dice'.*'portraitseg.trainers.losses'.*'shadow-plugin'"):
+    with pytest.raises(PluginError, match=r"'dice'.*'portraitseg.trainers.loss_plugin'.*'shadow-plugin'"):
         plugins.get_registry("losses")
 
 
@@ -102,3 +102,43 @@ def test_plugins_command_lists_builtins_and_the_entry_point_plugin(installed_plu
     assert "mobilenet_v2_050" in result.stdout and "dice_bce" in result.stdout
     line = next(l for l in result.stdout.splitlines() if "tiny_cnn" in l)
     assert "tiny_encoder" in line
+
+
+def test_the_environment_can_switch_entry_point_plugins_off(installed_plugin):
+    code = "from portraitseg.plugins import get_registry; print(sorted(get_registry('encoders').names()))"
+    env = {**os.environ, "PYTHONPATH": str(installed_plugin)}
+    names = {}
+    for setting in (None, "", "tiny_encoder", "someone_else"):
+        run_env = {k: v for k, v in env.items() if k != "PORTRAITSEG_LOAD_PLUGINS"}
+        if setting is not None:
+            run_env["PORTRAITSEG_LOAD_PLUGINS"] = setting
+        result = subprocess.run([sys.executable, "-c", code], env=run_env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        names[setting] = result.stdout
+    assert "tiny_cnn" in names[None] and "tiny_cnn" in names["tiny_encoder"]
+    assert "tiny_cnn" not in names[""] and "tiny_cnn" not in names["someone_else"]
+    assert "mobilenet_v2" in names[""]  # built-ins always load
+
+
+def test_hook_wrappers_see_registration_calls(fresh_plugins):
+    """Registration goes through pluggy's hook caller, so pluggy's machinery (wrappers, tracing) applies."""
+    seen = []
+
+    class Watcher:
+        @hookimpl(wrapper=True)
+        def register_encoders(self, register):
+            seen.append("before")
+            result = yield
+            seen.append("after")
+            return result
+
+    class Extra:
+        @hookimpl
+        def register_encoders(self, register):
+            register("extra_encoder", lambda: None)
+
+    fresh_plugins.register(Watcher(), name="watcher")
+    fresh_plugins.register(Extra(), name="extra")
+    registry = plugins.get_registry("encoders")
+    assert registry.get("extra_encoder").plugin == "extra" and registry.get("mobilenet_v2").plugin != "extra"
+    assert seen == ["before", "after"] * 2  # wrapped once per registering plugin: the built-ins and "extra"

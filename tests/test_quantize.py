@@ -5,8 +5,8 @@ import pytest
 
 import portraitseg
 from portraitseg.cli import main
-from portraitseg.trainers.data import find_pairs
-from portraitseg.trainers.evaluate import evaluate
+from portraitseg.evaluation.data import find_pairs
+from portraitseg.evaluation.evaluate import evaluate
 
 MAX_INT8_LOSS = 0.3  # mIoU points
 

@@ -136,8 +136,8 @@ def test_two_process_ddp_on_cpu(synthetic_data, tmp_path):
 @pytest.mark.slow
 def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tmp_path):
     from portraitseg.segmenter import Segmenter
-    from portraitseg.trainers.data import find_pairs
-    from portraitseg.trainers.evaluate import evaluate
+    from portraitseg.evaluation.data import find_pairs
+    from portraitseg.evaluation.evaluate import evaluate
     from portraitseg.zoo.runtimes.torch_backend import TorchBackend
 
     first_32 = tmp_path / "first_32.txt"

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -143,3 +144,61 @@ def test_encoder_can_start_from_another_checkpoints_encoder(tmp_path):
     encoder = MobileNetV2Encoder(pretrained=tmp_path / "source")
     reference = source.encoder.features[5].conv[1][0].weight.half().float()
     assert torch.equal(encoder.features[5].conv[1][0].weight, reference)
+
+
+class _Stride8Encoder(torch.nn.Module):
+    """Three conv stages (strides 2, 4, 8); ``declared`` lets a test make it lie about its channels."""
+
+    def __init__(self, declared=(8, 12, 16), strides=(2, 4, 8)):
+        super().__init__()
+        self.out_channels, self.strides = tuple(declared), tuple(strides)
+        chans = (3, 8, 12, 16)
+        self.stages = torch.nn.ModuleList(torch.nn.Conv2d(a, b, 3, 2, 1) for a, b in zip(chans, chans[1:]))
+
+    def forward(self, x):
+        out = []
+        for stage in self.stages:
+            x = stage(x)
+            out.append(x)
+        return out
+
+
+@pytest.fixture
+def stride8_plugin():
+    from portraitseg import plugins
+    from portraitseg.hookspecs import hookimpl
+
+    class Plugin:
+        @hookimpl
+        def register_encoders(self, register):
+            register("stride8", _Stride8Encoder)
+            register("liar", lambda: _Stride8Encoder(declared=(8, 12, 99)))
+            register("shuffled", lambda: _Stride8Encoder(strides=(2, 8, 4)))
+
+    plugins.reset()
+    plugins.get_plugin_manager().register(Plugin(), name="stride8-plugin")
+    yield
+    plugins.reset()
+
+
+def test_the_encoder_contract_is_checked_where_the_model_is_built(stride8_plugin):
+    from portraitseg.errors import PluginError
+
+    with pytest.raises(PluginError, match=r"'liar' returned maps .* but declares"):
+        build_model(tiny_config(encoder="liar", decoder_channels=(8, 8)))
+    with pytest.raises(PluginError, match="'shuffled': strides .* must increase"):
+        build_model(tiny_config(encoder="shuffled", decoder_channels=(8, 8)))
+
+
+def test_inputs_are_padded_to_the_encoders_output_stride(stride8_plugin, tmp_path):
+    import portraitseg
+
+    config = tiny_config(encoder="stride8", decoder_channels=(8, 8), output_stride=8)
+    folder = save_checkpoint(build_model(config), config, tmp_path / "s8")
+    segmenter = portraitseg.load(folder, backend="torch")
+    assert segmenter.multiple == 8
+    assert segmenter(np.zeros((50, 70, 3), np.uint8)).shape == (50, 70)
+    wrong = tiny_config(encoder="stride8", decoder_channels=(8, 8))  # says 32
+    save_checkpoint(build_model(config), wrong, tmp_path / "wrong")
+    with pytest.raises(CheckpointError, match="output_stride 32, but encoder 'stride8' has 8"):
+        load_checkpoint(tmp_path / "wrong")

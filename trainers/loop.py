@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -21,10 +22,11 @@ from portraitseg.errors import PortraitsegError
 from portraitseg.plugins import get_registry
 from portraitseg.segmenter import Segmenter
 from portraitseg.trainers.config import TrainConfig, dump_config
-from portraitseg.trainers.data import TrainingSet, check_pairs, find_pairs, split_validation
+from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation
+from portraitseg.trainers.data import TrainingSet
 from portraitseg.trainers.distributed import DistInfo, EpochSampler, barrier, init_distributed, shutdown
 from portraitseg.trainers.ema import EMA
-from portraitseg.trainers.evaluate import evaluate
+from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.trainers.records import plot_curves, write_logs
 from portraitseg.trainers.sampling import CanvasBatchSampler
 from portraitseg.trainers.selection import selection_score
@@ -106,6 +108,7 @@ class Trainer:
         self.autocast_dtype = resolve_precision(config.precision, self.device)
         self.model_config = config.model_config()
         self.model = build_model(self.model_config, pretrained=config.pretrained)
+        self.model_config = dataclasses.replace(self.model_config, output_stride=self.model.encoder.strides[-1])
         if config.init_from:
             self._init_from(config.init_from)
         self.model = self.model.to(self.device)
@@ -271,7 +274,7 @@ class Trainer:
         """Held-out and selection-set metrics, and the selection score that picks ``best/``."""
         model = self.ema.model if self.ema else self.model
         segmenter = Segmenter(TorchBackend(model, device=str(self.device)), self.model_config.long_side,
-                              multiple=max(model.encoder.strides))
+                              multiple=self.model_config.output_stride)
         sets = {"val": self.val_pairs, "people": self.selection_sets.get("people"),
                 "empty": self.selection_sets.get("empty")}
         metrics: dict[str, float] = {}

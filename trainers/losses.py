@@ -1,12 +1,11 @@
-"""Built-in losses, registered through ``register_losses``. All take logits and 0/1 targets of shape (N, 1, H, W)."""
+"""Built-in losses (registered by :mod:`portraitseg.trainers.loss_plugin`). All take logits and 0/1 targets of
+shape (N, 1, H, W)."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-from portraitseg.hookspecs import hookimpl
 
 
 def bce(logits: Tensor, target: Tensor) -> Tensor:
@@ -55,24 +54,3 @@ def lovasz_hinge(logits: Tensor, target: Tensor) -> Tensor:
         errors_sorted, order = torch.sort(errors, descending=True)
         losses.append(torch.dot(F.relu(errors_sorted), _lovasz_grad(tg[order])))
     return torch.stack(losses).mean()
-
-
-def _factory(fn, **defaults):
-    def make(**params):
-        unknown = set(params) - set(defaults)
-        if unknown:
-            raise TypeError(f"unknown parameters {sorted(unknown)} for loss {fn.__name__}; valid: {sorted(defaults)}")
-        merged = {**defaults, **params}
-        return lambda logits, target: fn(logits, target, **merged)
-
-    return make
-
-
-@hookimpl
-def register_losses(register):
-    register("bce", _factory(bce), description="binary cross-entropy")
-    register("dice", _factory(soft_dice, smooth=1.0), description="1 - soft Dice per image")
-    register("dice_bce", _factory(dice_bce, dice_weight=1.0, bce_weight=1.0),
-             description="Dice + BCE (the default, as the original project)")
-    register("focal", _factory(focal, gamma=2.0, alpha=0.25), description="focal loss on logits")
-    register("lovasz", _factory(lovasz_hinge), description="Lovasz hinge: a surrogate of 1 - IoU")

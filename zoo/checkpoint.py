@@ -11,11 +11,9 @@ from safetensors.torch import load_file, save_file
 from portraitseg.errors import CheckpointError
 from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.onnx_contract import WEIGHTS_NAME
 from portraitseg.zoo.unet import UNet, build_model
 
-WEIGHTS_NAME = "model.safetensors"
-ONNX_NAME = "model.onnx"
-INT8_ONNX_NAME = "model.int8.onnx"
 
 
 def save_checkpoint(model: UNet, config: ModelConfig, directory: str | Path, half: bool = False) -> Path:
@@ -49,6 +47,9 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
         raise CheckpointError(f"{weights} holds NaN or infinite values in {len(not_finite)} tensors, e.g. "
                               f"{not_finite[:3]}: the training run diverged or the file is damaged")
     model = build_model(config)
+    if model.encoder.strides[-1] != config.output_stride:
+        raise CheckpointError(f"{directory}: config.json says output_stride {config.output_stride}, but encoder "
+                              f"{config.encoder!r} has {model.encoder.strides[-1]}")
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

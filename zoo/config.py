@@ -35,7 +35,8 @@ class ModelConfig:
     """Everything needed to rebuild a model and feed it: architecture, encoder, input size, normalisation, threshold.
 
     ``input_size`` is the (height, width) canvas the model was trained on; inference scales an image so that its
-    longer side equals ``max(input_size)``, keeping the aspect ratio, and pads to a multiple of the encoder stride.
+    longer side equals ``max(input_size)``, keeping the aspect ratio, and pads to a multiple of ``output_stride``
+    (the encoder's last stride).
     ``normalization`` is applied inside the model: its input is RGB in [0, 255].
     """
 
@@ -45,6 +46,7 @@ class ModelConfig:
     decoder_convs: int = 2
     aux_heads: bool = False
     input_size: tuple[int, int] = (256, 256)
+    output_stride: int = 32
     normalization: dict[str, list[float]] = field(
         default_factory=lambda: {"mean": [127.5, 127.5, 127.5], "std": [127.5, 127.5, 127.5]}
     )
@@ -103,10 +105,14 @@ class ModelConfig:
             problems.append(f"decoder_convs must be an integer in 1..8, got {self.decoder_convs!r}")
         if not isinstance(self.aux_heads, bool):
             problems.append(f"aux_heads must be true or false, got {self.aux_heads!r}")
-        if not (_int_list(self.input_size, 32, MAX_SIDE) and len(self.input_size) == 2
-                and all(v % 32 == 0 for v in self.input_size)):
-            problems.append(f"input_size must be [height, width], multiples of 32 in 32..{MAX_SIDE}, got "
-                            f"{self.input_size!r}")
+        stride_ok = self.output_stride in (2, 4, 8, 16, 32, 64) and not isinstance(self.output_stride, bool)
+        if not stride_ok:
+            problems.append(f"output_stride must be a power of two from 2 to 64, got {self.output_stride!r}")
+        multiple = self.output_stride if stride_ok else 32
+        if not (_int_list(self.input_size, multiple, MAX_SIDE) and len(self.input_size) == 2
+                and all(v % multiple == 0 for v in self.input_size)):
+            problems.append(f"input_size must be [height, width], multiples of the output stride ({multiple}) up to "
+                            f"{MAX_SIDE}, got {self.input_size!r}")
         norm = self.normalization
         if not (isinstance(norm, dict) and set(norm) == {"mean", "std"} and all(
                 isinstance(v, (list, tuple)) and len(v) == 3 and all(_finite(x) for x in v) for v in norm.values())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -11,25 +10,10 @@ import torch
 
 from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.onnx_contract import INPUT_NAME, OUTPUT_NAME, onnx_metadata
 from portraitseg.zoo.unet import ProbabilityModel, UNet
 
 OPSET = 17
-INPUT_NAME = "image"
-OUTPUT_NAME = "probability"
-
-
-def onnx_metadata(config: ModelConfig) -> dict[str, str]:
-    """What a plain onnxruntime user needs to feed the model and read its output."""
-    return {
-        "portraitseg.format_version": str(config.format_version),
-        "portraitseg.config": json.dumps(config.to_dict()),
-        "input": "image: float32 NCHW, RGB in [0, 255] (normalisation is inside the graph); any H and W that are "
-                 "multiples of 32; portraitseg scales the longer side to long_side and pads bottom/right",
-        "output": "probability: float32 (N, 1, H, W), sigmoid probability of the person class",
-        "long_side": str(config.long_side),
-        "threshold": str(config.threshold),
-        "normalization": json.dumps(config.normalization),
-    }
 
 
 def export_onnx(model: UNet, config: ModelConfig, path: str | Path, opset: int = OPSET) -> Path:
@@ -57,12 +41,3 @@ def export_onnx(model: UNet, config: ModelConfig, path: str | Path, opset: int =
         onnx.save(proto, tmp)
 
     return atomic_write(path, write)
-
-
-def config_from_onnx_metadata(metadata: dict[str, str], source: str) -> ModelConfig:
-    """The model config embedded by :func:`export_onnx`."""
-    from portraitseg.errors import CheckpointError
-
-    if "portraitseg.config" not in metadata:
-        raise CheckpointError(f"{source} has no portraitseg metadata; export it with 'portraitseg export'")
-    return ModelConfig.from_dict(json.loads(metadata["portraitseg.config"]), source=source)

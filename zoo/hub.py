@@ -75,7 +75,8 @@ def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: 
     from huggingface_hub import CommitOperationAdd, HfApi
 
     from portraitseg.hub_cards.render import render_card
-    from portraitseg.zoo.checkpoint import ONNX_NAME, WEIGHTS_NAME, load_checkpoint
+    from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
     from portraitseg.zoo.export import export_onnx
 
     checkpoint = Path(checkpoint)

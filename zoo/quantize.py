@@ -12,7 +12,7 @@ import onnx
 from portraitseg.geometry import plan_fit, to_input
 from portraitseg.image_io import read_image
 from portraitseg.atomic import atomic_write
-from portraitseg.zoo.export import INPUT_NAME
+from portraitseg.zoo.onnx_contract import INPUT_NAME
 
 
 def _copy_metadata(source: Path, target_proto: onnx.ModelProto, variant: str) -> None:

@@ -90,4 +90,28 @@ def build_model(config: ModelConfig, pretrained: str | None = None) -> UNet:
     if pretrained:
         params["pretrained"] = pretrained
     encoder = get_registry("encoders").create(config.encoder, **params)
+    check_encoder(encoder, config.encoder)
     return UNet(encoder, config)
+
+
+def check_encoder(encoder: nn.Module, name: str) -> None:
+    """Refuse an encoder that breaks the contract of :class:`Encoder` (one probe at twice its output stride):
+    as many feature maps as ``out_channels`` and ``strides`` declare, with those channels and strides, strides
+    increasing."""
+    from portraitseg.errors import PluginError
+
+    channels, strides = tuple(getattr(encoder, "out_channels", ())), tuple(getattr(encoder, "strides", ()))
+    if not channels or len(channels) != len(strides):
+        raise PluginError(f"encoder {name!r} declares out_channels {channels} and strides {strides}: both are needed, "
+                          "one entry per feature map")
+    if any(b <= a for a, b in zip(strides, strides[1:])) or strides[0] < 1:
+        raise PluginError(f"encoder {name!r}: strides {strides} must increase from the first map to the last")
+    size = 2 * strides[-1]
+    was_training = encoder.training
+    with torch.no_grad():
+        features = encoder.eval()(torch.zeros(1, 3, size, size))
+    encoder.train(was_training)
+    got = [(int(f.shape[1]), size // int(f.shape[2])) for f in features]
+    if got != list(zip(channels, strides)):
+        raise PluginError(f"encoder {name!r} returned maps with (channels, stride) {got} for a {size}x{size} input, "
+                          f"but declares {list(zip(channels, strides))}")

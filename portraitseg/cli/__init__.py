@@ -10,6 +10,7 @@ import sys
 
 from portraitseg import __version__
 from portraitseg.errors import PortraitsegError
+from portraitseg.extras import missing_message
 
 # command name -> module in portraitseg.cli (each defines ``add_arguments(parser)`` and ``run(args) -> int``)
 COMMANDS = {
@@ -60,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(sub_args) or 0)
     except PortraitsegError as exc:
         print(f"portraitseg {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        message = missing_message(exc.name or "", f"'portraitseg {args.command}'")
+        if message is None:
+            raise
+        print(f"portraitseg {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"portraitseg {args.command}: interrupted", file=sys.stderr)

@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     from portraitseg.augment.pipeline import Pipeline
     from portraitseg.trainers.config import build_config
-    from portraitseg.trainers.data import TrainingSet, find_pairs
+    from portraitseg.evaluation.data import find_pairs
+    from portraitseg.trainers.data import TrainingSet
 
     config = build_config(args.config, {"augmentations": args.augment,
                                         "input_size": list(args.input_size) if args.input_size else None})

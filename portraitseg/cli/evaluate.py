@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from portraitseg.trainers.data import find_pairs
-    from portraitseg.trainers.evaluate import evaluate
+    from portraitseg.evaluation.data import find_pairs
+    from portraitseg.evaluation.evaluate import evaluate
     from portraitseg.atomic import atomic_write_bytes
 
     pairs = find_pairs(args.data, args.split)[: args.limit]

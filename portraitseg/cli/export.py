@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         if args.int8:
             import numpy as np
 
-            from portraitseg.trainers.data import find_pairs
+            from portraitseg.evaluation.data import find_pairs
             from portraitseg.zoo.quantize import quantize_int8
 
             pairs = find_pairs(args.calibration_data, args.calibration_split)

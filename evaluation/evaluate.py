@@ -8,8 +8,8 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from portraitseg.segmenter import Segmenter
-from portraitseg.trainers.data import Pair, load_pair
-from portraitseg.trainers.metrics import MetricAccumulator
+from portraitseg.evaluation.data import Pair, load_pair
+from portraitseg.evaluation.metrics import MetricAccumulator
 
 
 def evaluate(segmenter: Segmenter, pairs: list[Pair], threshold: float = 0.5, progress: bool = True,

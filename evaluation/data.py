@@ -1,0 +1,92 @@
+"""Labelled data sets: a folder with ``images/`` and ``masks/`` (same stem), optional split lists, read lazily."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from portraitseg.datapaths import DATA_ENV, resolve_data_dir
+from portraitseg.errors import ImageReadError, PortraitsegError
+from portraitseg.image_io import IMAGE_SUFFIXES, orient_like, read_image, read_mask, stored_size
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pair:
+    image: Path
+    mask: Path
+
+    @property
+    def name(self) -> str:
+        return self.image.stem
+
+
+def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) -> list[Pair]:
+    """Pairs under ``root`` (all of them, or those named in ``split``, a file of stems relative to ``root``)."""
+    root = resolve_data_dir(root)
+    images_dir, masks_dir = root / "images", root / "masks"
+    if not images_dir.is_dir() or not masks_dir.is_dir():
+        raise PortraitsegError(f"{root} must contain images/ and masks/ (set --data or ${DATA_ENV})")
+    by_stem = {p.stem: p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    if split:
+        split_path = Path(split) if Path(split).is_absolute() else root / split
+        if not split_path.is_file():
+            raise PortraitsegError(f"split file not found: {split_path}")
+        stems = [Path(line.strip()).stem for line in split_path.read_text().splitlines() if line.strip()]
+        missing = [s for s in stems if s not in by_stem]
+        if missing:
+            raise PortraitsegError(f"{split_path}: {len(missing)} listed images not in {images_dir}: {missing[:5]}")
+    else:
+        stems = sorted(by_stem)
+    return [Pair(by_stem[s], masks_dir / f"{s}.png") for s in stems]
+
+
+def check_pairs(pairs: list[Pair], on_bad: str = "skip") -> list[Pair]:
+    """Drop (``skip``) or refuse (``fail``) pairs whose mask is missing, unreadable or of another size (from the
+    headers: quick; :func:`decode_all` decodes every file before training)."""
+    from PIL import Image
+
+    good, bad = [], []
+    for pair in pairs:
+        try:
+            if not pair.mask.is_file():
+                raise ImageReadError("mask missing")
+            stored, shown = stored_size(pair.image)
+            with Image.open(pair.mask) as mk:
+                if mk.size not in (stored, shown):
+                    raise ImageReadError(f"image {shown} and mask {mk.size} differ in size")
+            good.append(pair)
+        except (OSError, ImageReadError) as exc:
+            bad.append(f"{pair.name}: {exc}")
+    if bad:
+        message = f"{len(bad)} bad pairs: " + "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
+        if on_bad == "fail":
+            raise PortraitsegError(message + " (set on_bad: skip, or --set on_bad=skip, to leave them out)")
+        log.warning(message + " (skipped)")
+    return good
+
+
+def split_validation(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
+    """Seeded split of a training list into (train, validation)."""
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    n_val = int(round(len(pairs) * fraction))
+    val = sorted(order[:n_val])
+    train = sorted(order[n_val:])
+    return [pairs[i] for i in train], [pairs[i] for i in val]
+
+
+def load_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 RGB image (EXIF-oriented, as served) and uint8 0/255 mask, at the original size. A mask drawn on the
+    image's stored pixels is given the image's EXIF orientation; one drawn on the displayed image is taken as is."""
+    image = read_image(pair.image)
+    mask = read_mask(pair.mask).astype(np.uint8) * 255
+    if mask.shape != image.shape[:2]:
+        mask = orient_like(pair.image, mask)
+    if mask.shape != image.shape[:2]:
+        raise ImageReadError(f"{pair.name}: image {image.shape[:2]} and mask {mask.shape} differ in size")
+    return image, mask
