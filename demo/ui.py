@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import tempfile
@@ -15,8 +16,9 @@ from PIL import Image
 
 from portraitseg.demo.examples import example_paths
 from portraitseg.demo.models import ModelChoices
-from portraitseg.demo.processing import BACKGROUNDS, DEMO_MAX_PIXELS, Look, StreamState, background_image, process_frame, process_photo
-from portraitseg.errors import PortraitsegError
+from portraitseg.demo.processing import DEMO_MAX_PIXELS, StreamState, process_frame, process_photo
+from portraitseg.effects import Effect
+from portraitseg.errors import EffectError, PortraitsegError
 
 MAX_FILE_SIZE = "15mb"
 WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}
@@ -42,52 +44,107 @@ def forget_old_results(folder: Path, max_age_s: float = RESULT_TTL_S) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
-def _look(background, threshold, softness, blur, color, image_path) -> Look:
-    return Look(background, threshold, softness, blur, color or "#2e8b57", background_image(image_path))
+EFFECT_CHOICES = [("Blur", "blur"), ("Colour", "color"), ("Image", "replace"), ("Transparent", "cutout"),
+                  ("Mask", "mask")]
+EFFECT_HELP = {"blur": "Blurs the background; the person stays sharp.", "color": "Paints the background one colour.",
+               "replace": "Puts the person in front of your own picture.",
+               "cutout": "Keeps only the person; the download is a transparent PNG.",
+               "mask": "Shows the person mask itself: white is person."}
+
+
+@functools.lru_cache(maxsize=16)
+def make_effect(kind, threshold, softness, blur, color, image_path) -> Effect:
+    """The validated effect for the page's settings; cached, so a webcam frame never decodes the background
+    picture or parses the colour again."""
+    if kind == "replace" and not image_path:
+        raise EffectError("choose a background image for 'Image' first")
+    return Effect.from_options(kind, threshold, softness, blur, color or "#2e8b57",
+                               image_path if kind == "replace" else None)
+
+
+def control_visibility(kind: str):
+    """Only the controls that apply to ``kind``, and its help text."""
+    return (gr.update(visible=kind == "blur"), gr.update(visible=kind == "color"),
+            gr.update(visible=kind == "replace"), gr.update(visible=kind != "mask"), EFFECT_HELP[kind])
 
 
 def build_app(models: ModelChoices | None = None) -> gr.Blocks:
     """Build the Blocks app (not launched). ``models`` defaults to the bundled zoo."""
     models = models or ModelChoices()
-    downloads = Path(tempfile.mkdtemp(prefix="portraitseg-demo-"))
-    atexit.register(shutil.rmtree, downloads, ignore_errors=True)
+    result_dir = Path(tempfile.mkdtemp(prefix="portraitseg-demo-"))
+    atexit.register(shutil.rmtree, result_dir, ignore_errors=True)
 
-    def segment_photos(files, model_name, background, threshold, softness, blur, color, image_path):
-        forget_old_results(downloads)
+    def show(results: dict, effect: Effect):
+        """Gallery, masks, before/after slider and download files for the kept results."""
+        forget_old_results(result_dir)
+        if not results:
+            return [], [], None, [], ""
+        request_dir = Path(tempfile.mkdtemp(dir=result_dir))
+        shown, masks, files = [], [], []
+        for result in results.values():
+            prob = result.prob.astype(np.float32)
+            picture = effect.preview(result.image, prob)
+            shown.append((picture, result.name))
+            masks.append((result.mask(effect.threshold), result.name))
+            stem = Path(result.name).stem
+            for suffix, array in (("composite", picture if effect.kind != "cutout" else None),
+                                  ("cutout", Effect("cutout", effect.threshold, effect.softness)(result.image, prob))):
+                if array is not None:
+                    path = request_dir / f"{stem}_{suffix}.png"
+                    Image.fromarray(array).save(path)
+                    files.append(str(path))
+        first = next(iter(results.values()))
+        rows = "\n".join(f"| {r.name} | {r.image.shape[1]}x{r.image.shape[0]} | {r.model_ms:.0f} ms | "
+                         f"{r.total_ms:.0f} ms |" for r in results.values())
+        table = "| photo | size | model | whole |\n|---|---|---|---|\n" + rows
+        return shown, masks, (first.image, shown[0][0]), files, table
+
+    def segment_photos(files, results, model_name, kind, threshold, softness, blur, color, image_path):
+        """Run the model on the photos not seen yet (each bad file gets its own message), then compose all."""
         if not files:
             gr.Warning("Add one or more photos first.")
-            return [], [], [], ""
+            return {}, [], [], None, [], ""
         try:
             segmenter = models.get(model_name)
-            look = _look(background, threshold, softness, blur, color, image_path)
+            effect = make_effect(kind, threshold, softness, blur, color, image_path)
         except PortraitsegError as exc:
             raise gr.Error(user_message(exc, image_path or ""), print_exception=False) from None
-        results = []
+        kept = {f: r for f, r in (results or {}).items() if f in files}
         for f in files:
-            try:
-                results.append(process_photo(f, segmenter, look))
-            except PortraitsegError as exc:
-                gr.Warning(user_message(exc, f))
-        if not results:
-            return [], [], [], ""
-        request_dir = Path(tempfile.mkdtemp(dir=downloads))
-        cutout_files = []
-        for r in results:
-            path = request_dir / f"{Path(r.name).stem}_cutout.png"
-            Image.fromarray(r.cutout).save(path)
-            cutout_files.append(str(path))
-        rows = "\n".join(f"| {r.name} | {r.mask.shape[1]}x{r.mask.shape[0]} | {r.model_ms:.0f} ms | {r.total_ms:.0f} ms |"
-                         for r in results)
-        table = "| photo | size | model | whole |\n|---|---|---|---|\n" + rows
-        return ([(r.composite, r.name) for r in results], [(r.mask, r.name) for r in results], cutout_files, table)
+            if f not in kept:
+                try:
+                    result = process_photo(f, segmenter)
+                    result.prob = result.prob.astype(np.float16)  # half the memory a kept result holds
+                    kept[f] = result
+                except PortraitsegError as exc:
+                    gr.Warning(user_message(exc, f))
+        return (kept, *show(kept, effect))
 
-    def stream_frame(frame, state, model_name, background, threshold, softness, blur, color, image_path, smoothing):
+    def recompose(results, kind, threshold, softness, blur, color, image_path):
+        """A new effect on the kept results: no model run."""
+        try:
+            effect = make_effect(kind, threshold, softness, blur, color, image_path)
+        except PortraitsegError as exc:
+            gr.Warning(user_message(exc, image_path or ""))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return show(results or {}, effect)
+
+    def before_after(results, kind, threshold, softness, blur, color, image_path, event: gr.SelectData):
+        result = list((results or {}).values())[event.index]
+        effect = make_effect(kind, threshold, softness, blur, color, image_path)
+        return result.image, effect.preview(result.image, result.prob.astype(np.float32))
+
+    def stream_frame(frame, state, model_name, kind, threshold, softness, blur, color, image_path, smoothing):
         received_ms = time.time() * 1000
         state = state or StreamState()
         if frame is None:
             return None, "waiting for the camera…", state
-        look = _look(background, threshold, softness, blur, color, image_path)
-        out = process_frame(frame, models.get(model_name), look, state, smoothing)
+        try:
+            effect = make_effect(kind, threshold, softness, blur, color, image_path)
+        except PortraitsegError:
+            effect = make_effect("blur", threshold, softness, blur, color, None)
+        state.smoother.weight = min(max(float(smoothing), 0.0), 0.95)
+        out = process_frame(frame, models.get(model_name), effect, state)
         stats = (f"{state.fps():.1f} frames/s · processing {np.median(state.latencies):.0f} ms median · "
                  f"{frame.shape[1]}x{frame.shape[0]} · {state.frames} frames"
                  f'<span hidden data-received-ms="{received_ms:.1f}"></span>')  # for benchmarks/webcam_latency.py
@@ -101,40 +158,59 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
             info = gr.Markdown(models.describe(models.default) if models.default else "no model", elem_id="model-info")
         with gr.Accordion("Look", open=True):
             with gr.Row():
-                background = gr.Radio(list(BACKGROUNDS), value="blur", label="Background")
-                threshold = gr.Slider(0.05, 0.95, 0.5, step=0.05, label="Threshold")
-                softness = gr.Slider(0.0, 0.6, 0.2, step=0.05, label="Edge softness")
+                kind = gr.Radio(EFFECT_CHOICES, value="blur", label="Background", elem_id="effect")
+                threshold = gr.Slider(0.05, 0.95, 0.5, step=0.05, label="Threshold", elem_id="threshold",
+                                      info="How sure the model must be that a pixel is the person.")
+                softness = gr.Slider(0.0, 0.6, 0.2, step=0.05, label="Edge softness", elem_id="softness",
+                                     info="0 gives a hard edge; more blends hair and edges into the background.")
+            effect_help = gr.Markdown(EFFECT_HELP["blur"], elem_id="effect-help")
             with gr.Row():
-                blur = gr.Slider(2, 40, 15, step=1, label="Blur strength")
-                color = gr.ColorPicker("#2e8b57", label="Colour")
-                image = gr.Image(type="filepath", label="Background image", sources=["upload"], height=120)
-        look_inputs = [model, background, threshold, softness, blur, color, image]
+                blur = gr.Slider(2, 40, 15, step=1, label="Blur strength", elem_id="blur",
+                                 info="How strongly the background is blurred.")
+                color = gr.ColorPicker("#2e8b57", label="Colour", visible=False, elem_id="color")
+                image = gr.Image(type="filepath", label="Background image", sources=["upload"], height=120,
+                                 visible=False, elem_id="background-image")
+        effect_inputs = [kind, threshold, softness, blur, color, image]
         model.change(models.describe, model, info, api_visibility="undocumented")
+        kind.change(control_visibility, kind, [blur, color, image, softness, effect_help],
+                    api_visibility="undocumented")
 
         with gr.Tab("Photos", id="photos"):
             files = gr.File(file_count="multiple", file_types=["image"], label="Photos", elem_id="photo-input")
             run = gr.Button("Segment", variant="primary", elem_id="segment-button")
+            results = gr.State({}, time_to_live=RESULT_TTL_S)
             with gr.Row():
-                composites = gr.Gallery(label="Result", columns=3, height=360, elem_id="composites", format="png")
-                masks = gr.Gallery(label="Mask", columns=3, height=360, elem_id="masks", format="png")
+                composites = gr.Gallery(label="Result (click one for before/after)", columns=3, height=360,
+                                        elem_id="composites", format="png", object_fit="contain")
+                masks = gr.Gallery(label="Mask", columns=3, height=360, elem_id="masks", format="png",
+                                   object_fit="contain")
+            compare = gr.ImageSlider(label="Before / after", elem_id="before-after", format="png")
             with gr.Row():
-                cutouts = gr.File(label="Cut-outs (RGBA PNG)", file_count="multiple", elem_id="cutouts")
+                downloads = gr.File(label="Downloads: composites and cut-outs (PNG)", file_count="multiple",
+                                    elem_id="cutouts")
                 timing = gr.Markdown(elem_id="timing")
             gr.Examples([[[str(p)]] for p in example_paths()], inputs=[files], label="Example photos")
-            run.click(segment_photos, [files, *look_inputs],
-                      [composites, masks, cutouts, timing], api_name="segment", concurrency_limit=2)
+            shown = [composites, masks, compare, downloads, timing]
+            run.click(segment_photos, [files, results, model, *effect_inputs], [results, *shown], api_name="segment",
+                      concurrency_limit=2)
+            gr.on([kind.change, threshold.release, softness.release, blur.release, color.change, image.change],
+                  recompose, [results, *effect_inputs], shown, api_visibility="undocumented",
+                  show_progress="minimal")
+            model.change(lambda: ({}, [], [], None, [], ""), None, [results, *shown], api_visibility="undocumented")
+            composites.select(before_after, [results, *effect_inputs], compare, api_visibility="undocumented")
 
         with gr.Tab("Webcam", id="webcam"):
-            smoothing = gr.Slider(0.0, 0.9, 0.5, step=0.1, label="Temporal smoothing (less flicker, more lag)")
+            smoothing = gr.Slider(0.0, 0.9, 0.5, step=0.1, label="Temporal smoothing",
+                                  info="Blends each mask with the last one: less flicker, a little lag.")
             with gr.Row():
                 camera = gr.Image(sources=["webcam"], streaming=True, label="Camera", elem_id="camera",
                                   webcam_options=gr.WebcamOptions(mirror=True, constraints=WEBCAM_CONSTRAINTS))
                 live = gr.Image(label="Live", format="jpeg", elem_id="live", streaming=True)
             stats = gr.Markdown(elem_id="live-stats", sanitize_html=False)
             stream_state = gr.State(None)
-            camera.stream(stream_frame, [camera, stream_state, *look_inputs, smoothing], [live, stats, stream_state],
-                          stream_every=STREAM_EVERY, time_limit=60, concurrency_limit=4, show_progress="hidden",
-                          api_visibility="undocumented")
+            camera.stream(stream_frame, [camera, stream_state, model, *effect_inputs, smoothing],
+                          [live, stats, stream_state], stream_every=STREAM_EVERY, time_limit=60, concurrency_limit=4,
+                          show_progress="hidden", api_visibility="undocumented")
     app.queue(max_size=32, default_concurrency_limit=2)
     return app
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from portraitseg.demo.processing import Look, StreamState, process_frame
+from portraitseg.demo.processing import StreamState, process_frame
+from portraitseg.effects import Effect
 from portraitseg.errors import PortraitsegError
 from portraitseg.segmenter import Segmenter
+from portraitseg.temporal import TemporalSmoother
 
 WINDOW = "portraitseg (q quits)"
 
@@ -43,26 +45,26 @@ def draw_fps(frame: np.ndarray, state: StreamState) -> None:
     cv2.putText(frame, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
 
 
-def run_webcam(segmenter: Segmenter, source: str = "0", look: Look | None = None, output: str | None = None,
-               show: bool = True, mirror: bool | None = None, smoothing: float = 0.5, fps_overlay: bool = True,
-               max_frames: int | None = None) -> int:
+def run_webcam(segmenter: Segmenter, source: str = "0", effect: Effect | None = None, output: str | None = None,
+               show: bool = True, mirror: bool | None = None, smoother: TemporalSmoother | None = None,
+               fps_overlay: bool = True, max_frames: int | None = None) -> int:
     """Process frames until the source ends, ``q`` is pressed or ``max_frames``; returns the frames written/shown.
     Cameras are mirrored by default (a mirror is what people expect to see), files are not."""
-    look = look or Look()
+    effect = effect or Effect("blur", softness=0.2)
     mirror = source.isdigit() if mirror is None else mirror
     if show:
         check_window_support()
     capture = open_source(source)
     fps_in = capture.get(cv2.CAP_PROP_FPS) or 30.0
     writer = None
-    state = StreamState()
+    state = StreamState(smoother or TemporalSmoother())
     try:
         while max_frames is None or state.frames < max_frames:
             ok, bgr = capture.read()
             if not ok:
                 break
             rgb = cv2.cvtColor(cv2.flip(bgr, 1) if mirror else bgr, cv2.COLOR_BGR2RGB)
-            out = cv2.cvtColor(process_frame(rgb, segmenter, look, state, smoothing), cv2.COLOR_RGB2BGR)
+            out = cv2.cvtColor(process_frame(rgb, segmenter, effect, state), cv2.COLOR_RGB2BGR)
             if out.ndim == 2:
                 out = cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
             if fps_overlay:

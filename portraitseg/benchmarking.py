@@ -27,12 +27,14 @@ def time_model_call(backend: Callable[[np.ndarray], np.ndarray], batch: np.ndarr
 
 def time_whole_path(segmenter, image_path: str, runs: int = 50, warmup: int = 5) -> dict[str, float]:
     """Decode the file, preprocess, run the model, post-process and composite a blurred background."""
-    from portraitseg.effects import apply_effect
+    from portraitseg.effects import Effect
     from portraitseg.image_io import read_image
+
+    effect = Effect("blur")
 
     def whole() -> None:
         image = read_image(image_path)
-        apply_effect(image, segmenter(image), "blur")
+        effect(image, segmenter(image))
 
     return _timed(whole, runs, warmup)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import cv2
 import numpy as np
 from PIL import ImageColor
 
+from portraitseg.errors import EffectError
 from portraitseg.geometry import resize
 
 EFFECTS = ("mask", "prob", "cutout", "blur", "color", "replace")
@@ -31,7 +34,7 @@ def parse_color(text: str) -> tuple[int, int, int]:
             return r, g, b
         return ImageColor.getrgb(text)[:3]
     except ValueError:
-        raise ValueError(f"not a colour: {text!r} (use #rrggbb, r,g,b or a name like 'green')") from None
+        raise EffectError(f"not a colour: {text!r} (use #rrggbb, r,g,b or a name like 'green')") from None
 
 
 def cover(background: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -44,15 +47,27 @@ def cover(background: np.ndarray, height: int, width: int) -> np.ndarray:
     return scaled[top : top + height, left : left + width]
 
 
-def blurred(image: np.ndarray, strength: float = 15.0) -> np.ndarray:
+def blurred(image: np.ndarray, strength: float = 15.0, weight: np.ndarray | None = None) -> np.ndarray:
     """Gaussian blur with sigma ``strength`` pixels (relative to a 640-pixel-wide frame, so it looks the same at
-    any resolution); computed at reduced size, which is both faster and smoother."""
+    any resolution); computed at reduced size, which is both faster and smoother. With ``weight`` (H, W) in
+    [0, 1], a normalised blur of the weighted pixels only: blurring the background with ``weight = 1 - alpha``
+    keeps the person's colours out of it, so no bright halo forms around them."""
     h, w = image.shape[:2]
     sigma = max(0.5, strength * max(h, w) / 640)
     factor = max(1, int(sigma // 4))
-    small = cv2.resize(image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    size = (max(1, w // factor), max(1, h // factor))
+
+    def blur(array: np.ndarray) -> np.ndarray:
+        small = cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+        return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (w, h), interpolation=cv2.INTER_LINEAR)
+
+    if weight is None:
+        return blur(image)
+    plain = blur(image).astype(np.float32)
+    total = blur(weight.astype(np.float32))[..., None]
+    masked = blur(image.astype(np.float32) * weight[..., None])
+    out = np.where(total > 1e-3, masked / np.maximum(total, 1e-3), plain)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -67,23 +82,84 @@ def cutout(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.dstack([image, np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)])
 
 
-def apply_effect(image: np.ndarray, prob: np.ndarray, effect: str, threshold: float = 0.5, softness: float = 0.0,
-                 color: tuple[int, int, int] = (0, 255, 0), background: np.ndarray | None = None,
-                 blur_strength: float = 15.0) -> np.ndarray:
-    """One of :data:`EFFECTS` for an RGB image and its probability mask (same height and width)."""
-    if effect == "mask":
-        return np.where(prob >= threshold, 255, 0).astype(np.uint8)
-    if effect == "prob":
-        return np.clip(prob * 255 + 0.5, 0, 255).astype(np.uint8)
-    if effect == "cutout":  # soft alpha: the probability itself
-        return cutout(image, prob)
-    alpha = alpha_from_prob(prob, threshold, softness)
-    if effect == "blur":
-        return composite(image, alpha, blurred(image, blur_strength))
-    if effect == "color":
-        return composite(image, alpha, np.broadcast_to(np.array(color, np.uint8), image.shape))
-    if effect == "replace":
-        if background is None:
-            raise ValueError("effect 'replace' needs a background image")
-        return composite(image, alpha, cover(background, *image.shape[:2]))
-    raise ValueError(f"unknown effect {effect!r}; choose one of {', '.join(EFFECTS)}")
+def checkerboard(h: int, w: int, cell: int = 16) -> np.ndarray:
+    """The usual grey checkerboard that stands for transparency where an image cannot have any (a preview)."""
+    ys, xs = np.indices((h, w)) // cell
+    return np.where(((ys + xs) % 2 == 0)[..., None], 204, 153).astype(np.uint8).repeat(3, axis=2)
+
+
+@dataclass(eq=False)
+class Effect:
+    """What to make of an image and its person probability, validated once and reused for every photo or frame.
+
+    ``kind``: ``mask`` (0/255 at ``threshold``), ``prob`` (the probability as 8-bit grey), ``cutout`` (RGBA, the
+    alpha from ``threshold`` and ``softness``), ``blur``, ``color`` or ``replace`` (the background blurred with
+    strength ``blur``, painted ``color`` or replaced by ``background``, an RGB array decoded once). ``softness``
+    0 gives a hard edge; above 0 a ramp of that width in probability units around the threshold.
+    """
+
+    kind: str = "blur"
+    threshold: float = 0.5
+    softness: float = 0.0
+    blur: float = 15.0
+    color: tuple[int, int, int] = (0, 255, 0)
+    background: np.ndarray | None = field(default=None, repr=False)
+    _covered: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in EFFECTS:
+            raise EffectError(f"unknown effect {self.kind!r}; choose one of {', '.join(EFFECTS)}")
+        if not 0 < self.threshold < 1:
+            raise EffectError(f"threshold must be between 0 and 1, got {self.threshold!r}")
+        if not 0 <= self.softness <= 1:
+            raise EffectError(f"softness must be between 0 and 1, got {self.softness!r}")
+        if not self.blur > 0:
+            raise EffectError(f"blur strength must be positive, got {self.blur!r}")
+        if len(self.color) != 3 or not all(0 <= int(v) <= 255 for v in self.color):
+            raise EffectError(f"color must be three values in 0..255, got {self.color!r}")
+        if self.kind == "replace" and self.background is None:
+            raise EffectError("effect 'replace' needs a background image")
+
+    @classmethod
+    def from_options(cls, kind: str = "blur", threshold: float = 0.5, softness: float = 0.0, blur: float = 15.0,
+                     color: str | tuple[int, int, int] = (0, 255, 0), background=None) -> "Effect":
+        """From user-facing values: ``color`` as text (``#rrggbb``, ``r,g,b`` or a name), ``background`` as a
+        path, array or PIL image (read once, at most 16 megapixels)."""
+        from portraitseg.image_io import read_image
+
+        rgb = parse_color(color) if isinstance(color, str) else tuple(color)
+        picture = read_image(background, max_pixels=16_000_000) if background is not None else None
+        return cls(kind, float(threshold), float(softness), float(blur), rgb, picture)
+
+    def alpha(self, prob: np.ndarray) -> np.ndarray:
+        return alpha_from_prob(prob, self.threshold, self.softness)
+
+    def __call__(self, image: np.ndarray, prob: np.ndarray) -> np.ndarray:
+        """The effect for an RGB image and its probability mask (same height and width)."""
+        if self.kind == "mask":
+            return np.where(prob >= self.threshold, 255, 0).astype(np.uint8)
+        if self.kind == "prob":
+            return np.clip(prob * 255 + 0.5, 0, 255).astype(np.uint8)
+        alpha = self.alpha(prob)
+        if self.kind == "cutout":
+            return cutout(image, alpha)
+        return composite(image, alpha, self.backdrop(image, alpha))
+
+    def backdrop(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """What shows behind the person: the blurred image (with the person blurred out of it, so no halo), the
+        colour, or the background image scaled to cover the frame (cached per frame size)."""
+        h, w = image.shape[:2]
+        if self.kind == "color":
+            return np.broadcast_to(np.array(self.color, np.uint8), image.shape)
+        if self.kind == "replace":
+            if (h, w) not in self._covered:
+                self._covered.clear()
+                self._covered[(h, w)] = cover(self.background, h, w)
+            return self._covered[(h, w)]
+        return blurred(image, self.blur, weight=1.0 - alpha)
+
+    def preview(self, image: np.ndarray, prob: np.ndarray) -> np.ndarray:
+        """An RGB picture of the result for a page: a cut-out shown over a checkerboard, a mask as grey."""
+        if self.kind == "cutout":
+            return composite(image, self.alpha(prob), checkerboard(*image.shape[:2]))
+        return self(image, prob)

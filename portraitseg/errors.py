@@ -19,3 +19,7 @@ class PluginError(PortraitsegError):
 
 class BackendUnavailableError(PortraitsegError, ImportError):
     """The requested inference backend is not installed."""
+
+
+class EffectError(PortraitsegError, ValueError):
+    """An effect setting is invalid: an unknown kind, a colour that is not one, a missing background image."""

@@ -72,8 +72,9 @@ def test_upload_shows_mask_and_cutout_and_downloads_rgba_png(page, tmp_path):
     page.click("#segment-button")
     page.wait_for_selector("#composites img", timeout=60_000)
     page.wait_for_selector("#masks img", timeout=60_000)
-    link = page.locator("#cutouts a").first
+    link = page.locator("#cutouts a[download='grace_hopper_cutout.png']")
     link.wait_for(timeout=60_000)
+    assert page.locator("#cutouts a[download='grace_hopper_composite.png']").count() == 1
     with page.expect_download() as download_info:
         link.click()
     saved = tmp_path / "cutout.png"
@@ -115,6 +116,23 @@ def test_a_bad_file_gets_its_own_message_while_the_others_complete(page, tmp_pat
 
 
 @pytest.mark.browser
+def test_changing_the_look_recomposes_at_once_without_running_the_model_again(page):
+    page.set_input_files("#photo-input input[type=file]", str(PHOTO))
+    page.click("#segment-button")
+    page.wait_for_selector("#composites img", timeout=60_000)
+    timing = page.inner_text("#timing")
+    before = page.locator("#composites img").first.get_attribute("src")
+    assert not page.locator("#color").is_visible()  # only the controls that apply are shown
+    page.locator("#effect label", has_text="Colour").click()
+    page.wait_for_function("(b) => { const i = document.querySelector('#composites img');"
+                           " return i && i.getAttribute('src') !== b; }", arg=before, timeout=60_000)
+    assert page.locator("#color").is_visible() and not page.locator("#blur").is_visible()
+    assert page.inner_text("#timing") == timing  # the same run's figures: the model did not run again
+    page.locator("#composites img").first.click()
+    page.wait_for_selector("#before-after img", timeout=60_000)
+
+
+@pytest.mark.browser
 def test_webcam_stream_reaches_the_output(page):
     start_webcam(page)  # clicks Record only once the camera's <video> has data (readyState >= 2)
     page.wait_for_function(
@@ -128,8 +146,9 @@ def test_gradio_client_segment_endpoint(demo_url):
     from gradio_client import Client, handle_file
 
     client = Client(demo_url, verbose=False)
-    composites, masks, cutouts, timing = client.predict(
+    composites, masks, before_after, downloads, timing = client.predict(
         [handle_file(str(PHOTO))], "portrait-unet-mnv2", "color", 0.5, 0.0, 15, "#00ff00", None, api_name="/segment")
+    cutouts = [f for f in downloads if f.endswith("_cutout.png")]
     mask = np.asarray(Image.open(masks[0]["image"]))
     width, height = Image.open(PHOTO).size
     assert mask.shape[:2] == (height, width) and set(np.unique(mask)) <= {0, 255}

@@ -8,19 +8,23 @@ import time
 import numpy as np
 from PIL import Image
 
-from portraitseg.demo.processing import DEMO_MAX_PIXELS, Look, process_photo
+from portraitseg.demo.processing import DEMO_MAX_PIXELS, process_photo
+from portraitseg.effects import Effect
 from portraitseg.demo.ui import forget_old_results, user_message
 from portraitseg.errors import ImageReadError
 
 PEAK_SCRIPT = """
 import resource, sys
 from portraitseg.api import load
-from portraitseg.demo.processing import Look, process_photo
+from portraitseg.demo.processing import process_photo
+from portraitseg.effects import Effect
 segmenter = load(sys.argv[2])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-result = process_photo(sys.argv[1], segmenter, Look(background="blur"))
+result = process_photo(sys.argv[1], segmenter)
+shown = Effect("blur", softness=0.2).preview(result.image, result.prob)
+cut = Effect("cutout").preview(result.image, result.prob)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(result.composite.shape[0] * result.composite.shape[1], before // 1024, peak // 1024)
+print(shown.shape[0] * shown.shape[1], before // 1024, peak // 1024)
 """
 
 
@@ -42,8 +46,9 @@ def test_small_photos_keep_their_size(tmp_path, tiny_checkpoint):
 
     photo = tmp_path / "p.jpg"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 200, 3), np.uint8)).save(photo)
-    result = process_photo(photo, portraitseg.load(tiny_checkpoint), Look())
-    assert result.composite.shape == (300, 200, 3) and result.name == "p.jpg"
+    result = process_photo(photo, portraitseg.load(tiny_checkpoint))
+    assert result.image.shape == (300, 200, 3) and result.prob.shape == (300, 200) and result.name == "p.jpg"
+    assert Effect("blur").preview(result.image, result.prob).shape == (300, 200, 3)
 
 
 def test_messages_name_the_users_file_not_the_servers_path():

@@ -22,3 +22,31 @@ def load_from_args(args: argparse.Namespace):
     from portraitseg.api import load
 
     return load(args.model, backend=args.backend, device=args.device, threads=args.threads, precision=args.precision)
+
+
+def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: str, softness: float) -> None:
+    """The options of :class:`portraitseg.effects.Effect`, named alike in every command."""
+    from portraitseg.effects import EFFECTS
+
+    parser.add_argument(flag, default=default, choices=EFFECTS, dest="effect",
+                        help="mask: 0/255 at the threshold; prob: 8-bit probability; cutout: RGBA, alpha from "
+                             "threshold and softness; blur/color/replace: the background blurred, painted or replaced")
+    parser.add_argument("--threshold", type=float, default=0.5, help="probability above which a pixel is person")
+    parser.add_argument("--softness", type=float, default=softness,
+                        help="edge ramp width in probability units (0: hard edge)")
+    parser.add_argument("--background", default=None,
+                        help="colour for 'color' (#rrggbb, r,g,b or a name; default green); image file for 'replace'")
+    parser.add_argument("--blur", type=float, default=15.0, help="background blur strength for 'blur'")
+
+
+def effect_from_args(args: argparse.Namespace, kind: str):
+    """The validated effect (background image decoded once); bad values raise a message, not a traceback."""
+    from portraitseg.effects import Effect
+
+    if kind == "replace" and not args.background:
+        from portraitseg.errors import EffectError
+
+        raise EffectError("--background IMAGE is needed for 'replace'")
+    return Effect.from_options(kind, args.threshold, args.softness, args.blur,
+                               args.background if kind == "color" and args.background else "#00ff00",
+                               args.background if kind == "replace" else None)

@@ -6,23 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from portraitseg.cli.common import add_model_arguments, load_from_args
-from portraitseg.effects import EFFECTS
+from portraitseg.cli.common import add_effect_arguments, add_model_arguments, effect_from_args, load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--input", nargs="+", required=True, metavar="PATH", help="image files or folders")
     parser.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR", help="where <stem>.png files go")
     add_model_arguments(parser)
-    parser.add_argument("--output", default="mask", choices=EFFECTS,
-                        help="mask: 0/255 thresholded; prob: 8-bit probability; cutout: RGBA with the probability "
-                             "as alpha; blur/color/replace: the background blurred, painted or replaced")
-    parser.add_argument("--threshold", type=float, default=0.5, help="probability above which a pixel is person")
-    parser.add_argument("--softness", type=float, default=0.0,
-                        help="edge ramp width for blur/color/replace (0: hard edge)")
-    parser.add_argument("--background", default="#00ff00",
-                        help="colour for --output color (#rrggbb, r,g,b or a name); image path for replace")
-    parser.add_argument("--blur", type=float, default=15.0, help="background blur strength for --output blur")
+    add_effect_arguments(parser, "--output", default="mask", softness=0.0)
 
 
 def output_paths(paths: list[Path], out_dir: Path, kind: str) -> list[Path]:
@@ -47,7 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from PIL import Image
     from tqdm.auto import tqdm
 
-    from portraitseg.effects import apply_effect, parse_color
     from portraitseg.errors import ImageReadError, PortraitsegError
     from portraitseg.image_io import list_images, read_image
     from portraitseg.atomic import atomic_write
@@ -55,25 +45,17 @@ def run(args: argparse.Namespace) -> int:
     paths = list_images(args.input)
     if not paths:
         raise PortraitsegError(f"no images found in {' '.join(args.input)}")
-    color, background = (0, 255, 0), None
-    if args.output == "replace":
-        background = read_image(args.background)
-    elif args.output == "color":
-        try:
-            color = parse_color(args.background)
-        except ValueError as exc:
-            raise PortraitsegError(str(exc)) from exc
+    effect = effect_from_args(args, args.effect)
     segmenter = load_from_args(args)
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     failed, written = [], 0
-    targets = output_paths(paths, out_dir, args.output)
+    targets = output_paths(paths, out_dir, args.effect)
     for path, target in tqdm(list(zip(paths, targets)), desc="predict", unit="img", disable=len(paths) < 2):
         try:
             image = read_image(path)
             prob = segmenter(image)
-            result = apply_effect(image, prob, args.output, args.threshold, args.softness, color, background,
-                                  args.blur)
+            result = effect(image, prob)
             atomic_write(target, lambda tmp: Image.fromarray(result).save(tmp, format="PNG"))
             written += 1
             if target.name != f"{path.stem}.png":
@@ -81,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         except ImageReadError as exc:
             failed.append(path)
             tqdm.write(f"skipped {exc}", file=sys.stderr)
-    print(f"wrote {written} of {len(paths)} images to {out_dir} ({args.output}; {segmenter.backend_name}, "
+    print(f"wrote {written} of {len(paths)} images to {out_dir} ({args.effect}; {segmenter.backend_name}, "
           f"{segmenter.provider})")
     if failed:
         print(f"{len(failed)} failed: {', '.join(p.name for p in failed)}", file=sys.stderr)

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from portraitseg.cli.common import add_model_arguments, load_from_args
-
-EFFECT_TO_BACKGROUND = {"mask": "mask", "blur": "blur", "color": "color", "replace": "image"}
+from portraitseg.cli.common import add_effect_arguments, add_model_arguments, effect_from_args, load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--source", default="0", help="camera index or video file")
-    parser.add_argument("--effect", default="blur", choices=list(EFFECT_TO_BACKGROUND))
-    parser.add_argument("--background", default="#2e8b57", help="colour for 'color', image file for 'replace'")
-    parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument("--softness", type=float, default=0.2)
+    add_effect_arguments(parser, "--effect", default="blur", softness=0.2)
     parser.add_argument("--smoothing", type=float, default=0.5, help="temporal mask smoothing in [0, 1)")
     parser.add_argument("--output", help="write the processed video here (.mp4)")
     parser.add_argument("--no-window", action="store_true", help="headless: no window (for machines without display)")
@@ -28,17 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from portraitseg.demo.processing import Look
     from portraitseg.demo.webcam import run_webcam, summary
-    from portraitseg.image_io import read_image
+    from portraitseg.temporal import TemporalSmoother
 
-    background = EFFECT_TO_BACKGROUND[args.effect]
-    image = read_image(args.background) if background == "image" else None
-    look = Look(background, args.threshold, args.softness, color=args.background if background == "color" else
-                "#2e8b57", image=image)
+    effect = effect_from_args(args, args.effect)
+    smoother = TemporalSmoother(args.smoothing)
     segmenter = load_from_args(args)
     started = time.perf_counter()
-    frames = run_webcam(segmenter, args.source, look, args.output, show=not args.no_window, mirror=args.mirror,
-                        smoothing=args.smoothing, fps_overlay=not args.no_fps, max_frames=args.max_frames)
+    frames = run_webcam(segmenter, args.source, effect, args.output, show=not args.no_window, mirror=args.mirror,
+                        smoother=smoother, fps_overlay=not args.no_fps, max_frames=args.max_frames)
     print(summary(frames, started) + (f"; wrote {args.output}" if args.output else ""))
     return 0
