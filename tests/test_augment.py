@@ -3,7 +3,7 @@ import pytest
 
 from portraitseg.augment.pipeline import Pipeline, parse_spec
 from portraitseg.plugins import get_registry
-from tests.conftest import person_image
+from tests.helpers import person_image
 
 GEOMETRIC = ["hflip", "scale_rotate_crop"]
 PHOTOMETRIC = ["brightness", "jpeg_quality", "color_jitter", "gaussian_blur", "motion_blur", "noise"]

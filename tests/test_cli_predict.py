@@ -6,7 +6,7 @@ from PIL import Image
 
 from portraitseg.cli import main
 from portraitseg.image_io import read_image
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 PHOTO = EXAMPLES / "grace_hopper.jpg"
 

@@ -9,7 +9,7 @@ import portraitseg
 from portraitseg.evaluation.data import find_pairs
 from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.zoo.catalog import DEFAULT_MODEL, bundled_models
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 MIN_MIOU = 96.0
 MAX_INT8_LOSS = 0.3

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import EXAMPLES, REPO, free_port, wait_until_serving
+from tests.helpers import EXAMPLES, REPO, free_port, wait_until_serving
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from browser import CHROMIUM_ARGS, start_webcam  # noqa: E402

@@ -13,7 +13,7 @@ from unittest import mock
 import pytest
 
 from portraitseg.hub_cards.render import render_card
-from tests.conftest import EXAMPLES, free_port, wait_until_serving
+from tests.helpers import EXAMPLES, free_port, wait_until_serving
 
 pytest.importorskip("olah")
 
@@ -156,7 +156,7 @@ def test_rendered_card_parses_and_carries_the_measured_eval_results(checkpoint_w
 def test_push_uploads_everything_in_one_commit(checkpoint_with_eval):
     from huggingface_hub import CommitOperationAdd, HfApi
 
-    from portraitseg.zoo.hub import push
+    from portraitseg.publish import push
 
     api = mock.create_autospec(HfApi, instance=True)
     api.create_commit.return_value = mock.Mock(commit_url="https://hf.co/testorg/tiny-unet/commit/abc", oid="abc")
@@ -194,7 +194,7 @@ def test_live_push_and_load_round_trip(checkpoint_with_eval):
     import numpy as np
 
     import portraitseg
-    from portraitseg.zoo.hub import push
+    from portraitseg.publish import push
 
     repo = os.environ["PORTRAITSEG_HUB_TEST_REPO"]
     info = push(checkpoint_with_eval, repo, private=True)

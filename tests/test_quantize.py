@@ -38,7 +38,7 @@ def test_int8_model_is_smaller_and_stays_within_the_stated_accuracy(int8_model, 
 def test_fp16_export_runs_and_agrees(tmp_path):
     path = tmp_path / "fp16.onnx"
     assert main(["export", "-o", str(path), "--fp16"]) == 0
-    from tests.conftest import EXAMPLES
+    from tests.helpers import EXAMPLES
 
     fp16 = portraitseg.load(path)(EXAMPLES / "astronaut.png")
     fp32 = portraitseg.load(precision="fp32")(EXAMPLES / "astronaut.png")

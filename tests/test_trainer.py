@@ -33,7 +33,7 @@ def test_loss_falls_on_a_tiny_synthetic_set(synthetic_data, tmp_path):
 
 
 def test_selection_sets_are_scored_each_epoch_and_pick_the_best(synthetic_data, tmp_path):
-    from tests.conftest import make_dataset
+    from tests.helpers import make_dataset
 
     people = make_dataset(tmp_path / "people", 6, seed=5)
     empty = make_dataset(tmp_path / "empty", 4, seed=6)

@@ -4,7 +4,7 @@ import pytest
 
 from portraitseg.cli import main
 from portraitseg.image_io import read_image
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 def write_video(path, frames=12, size=(160, 120)):

@@ -10,7 +10,7 @@ from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
 from portraitseg.zoo.config import FORMAT_VERSION
 from portraitseg.zoo.encoders.mobilenet_v2 import MobileNetV2Encoder
 from portraitseg.zoo.unet import build_model
-from tests.conftest import tiny_config
+from tests.helpers import tiny_config
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v2_050"])

@@ -1,4 +1,4 @@
-"""Hugging Face Hub: load models by ``hf://ORG/NAME[@REVISION]`` and push checkpoints with their model card.
+"""Hugging Face Hub: load models by ``hf://ORG/NAME[@REVISION]`` and upload files to a model repository.
 
 Only safetensors, JSON and ONNX files are fetched; nothing is unpickled and no code from a repo runs. The Hub
 endpoint comes from ``HF_ENDPOINT`` and the token from ``HF_TOKEN`` (huggingface_hub reads both).
@@ -68,36 +68,20 @@ def _pickle_files(repo_id: str, revision: str | None) -> list[str]:
     return [f for f in files if f.endswith(PICKLE_SUFFIXES)]
 
 
-def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: str | None = None,
-         token: str | None = None, api=None, commit_message: str | None = None):
-    """Create the repo if needed and upload weights, config, ONNX, training config and the rendered card in one
-    commit. Returns huggingface_hub's ``CommitInfo`` (``commit_url``, ``oid``)."""
+def upload(files: dict[str, Path | bytes], repo_id: str, commit_message: str, private: bool = False,
+           revision: str | None = None, token: str | None = None, api=None):
+    """Create the repo if needed (and the branch ``revision``) and upload ``files`` (name in the repo -> local path
+    or bytes) in one commit. Returns huggingface_hub's ``CommitInfo`` (``commit_url``, ``oid``)."""
     from huggingface_hub import CommitOperationAdd, HfApi
 
-    from portraitseg.hub_cards.render import render_card
-    from portraitseg.zoo.checkpoint import load_checkpoint
-    from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
-    from portraitseg.zoo.export import export_onnx
-
-    checkpoint = Path(checkpoint)
     parse_hub_id(repo_id)
-    net, config = load_checkpoint(checkpoint)  # refuse to publish what would not load
-    if not (checkpoint / ONNX_NAME).is_file():
-        export_onnx(net, config, checkpoint / ONNX_NAME)
-    card = render_card(checkpoint, repo_id=repo_id)
-    files = {WEIGHTS_NAME: checkpoint / WEIGHTS_NAME, "config.json": checkpoint / "config.json",
-             ONNX_NAME: checkpoint / ONNX_NAME, "README.md": str(card).encode()}
-    for optional in ("model.int8.onnx", "train_config.yaml", "eval.json", "curves.png"):
-        if (checkpoint / optional).is_file():
-            files[optional] = checkpoint / optional
     api = api or HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
     if revision:
         api.create_branch(repo_id, branch=revision, exist_ok=True)
     operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=source if isinstance(source, bytes)
                                      else str(source)) for name, source in files.items()]
-    message = commit_message or f"Upload portraitseg {config.encoder} U-Net ({config.input_size[0]}x{config.input_size[1]})"
     try:
-        return api.create_commit(repo_id, operations=operations, commit_message=message, revision=revision)
+        return api.create_commit(repo_id, operations=operations, commit_message=commit_message, revision=revision)
     except Exception as exc:
         raise PortraitsegError(f"upload to {repo_id} failed: {exc}") from exc

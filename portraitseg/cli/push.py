@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def push_checkpoint(checkpoint: str, repo_id: str, private: bool = False, revision: str | None = None,
                     token: str | None = None) -> None:
-    from portraitseg.zoo.hub import push
+    from portraitseg.publish import push
 
     info = push(checkpoint, repo_id, private=private, revision=revision, token=token)
     print(f"pushed {checkpoint} to {repo_id}: {info.commit_url} (commit {info.oid})")

@@ -1,0 +1,31 @@
+"""Publish a checkpoint to the Hugging Face Hub: weights, config, ONNX, training record and the model card
+rendered from its measured figures, in one commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OPTIONAL_FILES = ("model.int8.onnx", "train_config.yaml", "eval.json", "curves.png")
+
+
+def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: str | None = None,
+         token: str | None = None, api=None, commit_message: str | None = None):
+    """Check that the checkpoint loads, export its ONNX file if it has none, render its card and upload it all.
+    Returns huggingface_hub's ``CommitInfo`` (``commit_url``, ``oid``)."""
+    from portraitseg.hub_cards.render import render_card
+    from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.export import export_onnx
+    from portraitseg.zoo.hub import parse_hub_id, upload
+    from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
+
+    checkpoint = Path(checkpoint)
+    parse_hub_id(repo_id)
+    net, config = load_checkpoint(checkpoint)  # refuse to publish what would not load
+    if not (checkpoint / ONNX_NAME).is_file():
+        export_onnx(net, config, checkpoint / ONNX_NAME)
+    card = render_card(checkpoint, repo_id=repo_id)
+    files: dict[str, Path | bytes] = {WEIGHTS_NAME: checkpoint / WEIGHTS_NAME, "config.json": checkpoint / "config.json",
+                                      ONNX_NAME: checkpoint / ONNX_NAME, "README.md": str(card).encode()}
+    files.update({name: checkpoint / name for name in OPTIONAL_FILES if (checkpoint / name).is_file()})
+    message = commit_message or f"Upload portraitseg {config.encoder} U-Net ({config.input_size[0]}x{config.input_size[1]})"
+    return upload(files, repo_id, message, private=private, revision=revision, token=token, api=api)
