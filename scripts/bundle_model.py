@@ -1,12 +1,14 @@
 """Turn a training run's best checkpoint into a bundled zoo model and measure it.
 
     python scripts/bundle_model.py RUN_DIR NAME --data eg1800 --split splits/test_clean.txt \
-        --calibration eg1800@splits/train_recommended.txt --calibration ccp_train --command "portraitseg train ..."
+        --real-world coco128_person --calibration eg1800@splits/train_recommended.txt --calibration ccp_train \
+        --calibration hsd_street --command "portraitseg train ..."
 
-Writes zoo/bundled/NAME/: fp16 safetensors + config.json; model.int8.onnx (static INT8, calibrated on training
-images) when its mIoU is within 0.3 points of the float model on the test split, else the float model.onnx (the
-float ONNX is otherwise exported on first use and cached); eval.json and bench.json with the measured figures;
-training.json; README.md, the model card rendered from those files. The curves and logs go to docs/training/NAME/.
+Writes zoo/bundled/NAME/: fp16 safetensors + config.json; the float model.onnx (so serving needs no torch and
+exports nothing on first use) and model.int8.onnx (static INT8, calibrated on training images) when its mIoU is
+within 0.3 points of the float model on the test split; eval.json (test split, and with ``--real-world`` the people
+mIoU and person-free figures of that folder) and bench.json with the measured figures; training.json; README.md,
+the model card rendered from those files. The curves and logs go to docs/training/NAME/.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from portraitseg.zoo.export import export_onnx
 from portraitseg.zoo.quantize import quantize_int8
 
 MAX_INT8_LOSS = 0.3
+REAL_WORLD_SPLITS = {"people": "splits/with_people.txt", "empty": "splits/no_people.txt"}
 
 
 def cpu_name() -> str:
@@ -55,10 +58,14 @@ def main() -> None:
     parser.add_argument("name", help="zoo name, e.g. portrait-unet-mnv2")
     parser.add_argument("--data", required=True, help="labelled test folder")
     parser.add_argument("--split", default=None)
+    parser.add_argument("--real-world", metavar="DIR", help="folder with splits/with_people.txt and "
+                        "splits/no_people.txt (coco128_person): validation only, never trained on")
     parser.add_argument("--calibration", action="append", required=True, metavar="DIR[@SPLIT]",
                         help="training images for INT8 calibration (never the test set); repeatable")
     parser.add_argument("--calibration-images", type=int, default=100)
     parser.add_argument("--command", required=True, help="the exact training command, for the record")
+    parser.add_argument("--started-from", default="ImageNet encoder weights",
+                        help="what the run started from (init_from / pretrained), for the record")
     parser.add_argument("--docs", type=Path, default=Path("docs"))
     args = parser.parse_args()
 
@@ -87,11 +94,19 @@ def main() -> None:
         print(f"{label}: mIoU {results[label]['miou']:.2f}, {timings[label]['median_ms']:.2f} ms median")
     int8_loss = results["fp32"]["miou"] - results["int8"]["miou"]
     ships_int8 = int8_loss < MAX_INT8_LOSS
-    shutil.copy(int8_onnx if ships_int8 else float_onnx, target / (INT8_ONNX_NAME if ships_int8 else ONNX_NAME))
+    shutil.copy(float_onnx, target / ONNX_NAME)
+    if ships_int8:
+        shutil.copy(int8_onnx, target / INT8_ONNX_NAME)
 
     evaluation = {**results["fp32"], "model": args.name, "backend": "onnxruntime", "data": str(args.data),
                   "split": args.split, "threshold": config.threshold, "int8": results["int8"],
                   "int8_shipped": ships_int8}
+    if args.real_world:
+        evaluation["real_world"] = {
+            "data": Path(args.real_world).name,
+            **{label: {name: evaluate(load(path, backend="onnxruntime"), find_pairs(args.real_world, split))
+                       for name, split in REAL_WORLD_SPLITS.items()}
+               for label, path in (("fp32", float_onnx), ("int8", int8_onnx))}}
     (target / "eval.json").write_text(json.dumps(evaluation, indent=2) + "\n")
     bench = {"input": f"{fit.padded_h}x{fit.padded_w}", "frame": f"{frame.shape[1]}x{frame.shape[0]}",
              "hardware": f"{cpu_name()}, {len(os.sched_getaffinity(0))} cores", **timings}
@@ -103,8 +118,10 @@ def main() -> None:
         "hardware": f"{cpu_name()}, {len(os.sched_getaffinity(0))} cores, no GPU",
         "epochs": len(history),
         "wall time": f"{sum(r['train_seconds'] for r in history) / 3600:.2f} h in training steps",
-        "selected": f"epoch {best['epoch']}, by validation mIoU {best['miou']:.2f} (a seeded 10% held out of the "
-                    "training lists; the test split was used once, for these figures)",
+        "started from": args.started_from,
+        "selected": f"epoch {best['epoch']} of {len(history)}, by the selection score {best['selection']:.2f} "
+                    "(trainers/selection.py: mean of the held-out mIoU and the coco128_person people mIoU, minus "
+                    "the person-free photos' mean person share; the test split was used once, for these figures)",
         "curves": f"docs/training/{args.name}/curves.png",
     }
     (target / "training.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -80,3 +80,16 @@ def test_inputs_are_never_overwritten_and_colliding_names_get_their_own_outputs(
     written = sorted(p.name for p in (folder / "d1").iterdir() if p not in before)
     assert written == ["a_mask-2.png", "a_mask-3.png", "a_mask.png"]
     assert "wrote 3 of 3" in capsys.readouterr().out
+
+
+def test_a_checkpoint_with_a_bad_config_exits_2_with_one_message(photos, tmp_path, tiny_checkpoint, capsys):
+    import json
+
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_checkpoint, bad)
+    (bad / "model.onnx").unlink()
+    config = json.loads((bad / "config.json").read_text())
+    (bad / "config.json").write_text(json.dumps({**config, "input_size": [-64, 64], "threshold": "high"}))
+    assert main(["predict", "-i", str(photos), "-o", str(tmp_path / "out"), "-m", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "invalid model config" in err and "input_size" in err and "threshold" in err and "Traceback" not in err

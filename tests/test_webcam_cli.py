@@ -41,3 +41,14 @@ def test_window_mode_without_gui_support_explains_the_way_out(tmp_path, tiny_che
     if code == 0:
         pytest.skip("this OpenCV build has window support and a display")
     assert code == 2 and "--no-window" in capsys.readouterr().err
+
+
+def test_a_camera_without_window_support_falls_back_to_the_browser_page(tiny_checkpoint, monkeypatch, capsys):
+    import portraitseg.demo.ui as ui
+    import portraitseg.demo.webcam as webcam
+
+    launched = {}
+    monkeypatch.setattr(webcam, "window_supported", lambda: False)
+    monkeypatch.setattr(ui, "launch", lambda app, port: launched.update(app=app, port=port))
+    assert main(["webcam", "-m", str(tiny_checkpoint), "--source", "0", "--port", "7999"]) == 0
+    assert launched["port"] == 7999 and "Webcam tab" in capsys.readouterr().out

@@ -27,6 +27,16 @@ COMMANDS = {
 }
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each default once: not where the help already names it, nor for unset (None) or off switches."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS) or action.required:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portraitseg",
@@ -52,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     module_name, help_text = COMMANDS[args.command]
     module = importlib.import_module(f"portraitseg.cli.{module_name}")
     sub = argparse.ArgumentParser(prog=f"portraitseg {args.command}", description=help_text.capitalize() + ".",
-                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                  formatter_class=HelpFormatter)
     module.add_arguments(sub)
     sub_args = sub.parse_args(rest)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

@@ -6,9 +6,11 @@ import argparse
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True) -> None:
+    from portraitseg.zoo.catalog import DEFAULT_MODEL, bundled_models
+
     parser.add_argument("-m", "--model", default=None,
-                        help="zoo name, checkpoint folder, .onnx file or hf://ORG/NAME[@REV] "
-                             "(default: the bundled default model)")
+                        help=f"zoo name ({', '.join(bundled_models()) or 'none bundled'}), checkpoint folder, .onnx "
+                             f"file or hf://ORG/NAME[@REV] (default: {DEFAULT_MODEL}, bundled)")
     if backend:
         parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"],
                             help="auto: ONNX Runtime when installed, else torch")

@@ -18,13 +18,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
                         help="flip frames horizontally (default: on for cameras, off for files)")
     parser.add_argument("--max-frames", type=int)
+    parser.add_argument("--port", type=int, default=7860,
+                        help="where OpenCV cannot open a window, the browser page for the camera is served here")
 
 
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from portraitseg.demo.webcam import run_webcam, summary
+    from portraitseg.demo.webcam import run_webcam, summary, window_supported
     from portraitseg.temporal import TemporalSmoother
+
+    if not args.no_window and args.source.isdigit() and not window_supported():
+        return serve_in_browser(args)
 
     effect = effect_from_args(args, args.effect)
     smoother = TemporalSmoother(args.smoothing)
@@ -33,4 +38,19 @@ def run(args: argparse.Namespace) -> int:
     frames = run_webcam(segmenter, args.source, effect, args.output, show=not args.no_window, mirror=args.mirror,
                         smoother=smoother, fps_overlay=not args.no_fps, max_frames=args.max_frames)
     print(summary(frames, started) + (f"; wrote {args.output}" if args.output else ""))
+    return 0
+
+
+def serve_in_browser(args: argparse.Namespace) -> int:
+    """Where OpenCV cannot open a window (the headless build the package installs), the camera goes through the
+    browser instead: the demo page, whose Webcam tab runs the same model and effects."""
+    from portraitseg.demo.models import ModelChoices
+    from portraitseg.demo.ui import build_app, launch
+
+    print("This OpenCV build cannot open a window (opencv-python-headless). Open the page below and its Webcam tab "
+          "for the live camera; or use --no-window --output OUT.mp4 to write a video.", flush=True)
+    models = ModelChoices([args.model] if args.model else [], backend=args.backend, device=args.device)
+    if args.model:
+        models.names = list(dict.fromkeys([args.model, *models.names]))
+    launch(build_app(models), port=args.port)
     return 0
