@@ -24,6 +24,18 @@ def test_dice_is_zero_when_right_and_near_one_when_wrong():
     assert losses.create("dice", smooth=0.0)(torch.zeros_like(target), target).item() == pytest.approx(0.5)
 
 
+def test_dice_pushes_the_painted_area_down_on_a_photo_with_nobody():
+    losses = get_registry("losses")
+    empty = torch.zeros(2, 1, 8, 8)
+    logits = torch.zeros(2, 1, 8, 8, requires_grad=True)  # p = 0.5 everywhere
+    loss = losses.create("dice")(logits, empty)
+    assert loss.item() == pytest.approx(0.5)  # half of the picture painted as person
+    loss.backward()
+    assert (logits.grad > 0).all()  # every pixel is pushed towards background
+    confident_background = torch.full((2, 1, 8, 8), -20.0)
+    assert losses.create("dice")(confident_background, empty).item() == pytest.approx(0.0, abs=1e-6)
+
+
 def test_dice_bce_is_their_sum_and_weights_apply():
     logits = torch.tensor([[[[0.3, -1.2], [2.0, -0.5]]]])
     expected = losses.create("dice")(logits, target) + losses.create("bce")(logits, target)

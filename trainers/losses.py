@@ -14,12 +14,15 @@ def bce(logits: Tensor, target: Tensor) -> Tensor:
 
 
 def soft_dice(logits: Tensor, target: Tensor, smooth: float = 1.0) -> Tensor:
-    """1 - soft Dice coefficient per image, averaged over the batch."""
+    """1 - soft Dice coefficient per image, averaged over the batch. On an image with nobody in it Dice is flat
+    (1 - smooth / (predicted area + smooth) saturates at once, so it gives no gradient): there the term is the
+    mean predicted probability instead, the share of the picture painted as person, which it pushes to zero."""
     prob = torch.sigmoid(logits.float()).flatten(1)
     target = target.float().flatten(1)
     intersection = (prob * target).sum(1)
     dice = (2 * intersection + smooth) / (prob.sum(1) + target.sum(1) + smooth)
-    return (1 - dice).mean()
+    empty = target.sum(1) == 0
+    return torch.where(empty, prob.mean(1), 1 - dice).mean()
 
 
 def dice_bce(logits: Tensor, target: Tensor, dice_weight: float = 1.0, bce_weight: float = 1.0) -> Tensor:
