@@ -24,6 +24,10 @@ MAX_FILE_SIZE = "15mb"
 WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}
 STREAM_EVERY = 0.05
 RESULT_TTL_S = 600
+CSS = """
+#timing table { display: block; overflow-x: auto; max-width: 100%; }
+#timing th, #timing td { white-space: nowrap; }
+"""
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
          "painted or replaced.")
 PRIVACY = (f"Photos and webcam frames are sent to the server that runs this page, processed in memory and not "
@@ -156,7 +160,7 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         with gr.Row():
             model = gr.Dropdown(models.names, value=models.default, label="Model", scale=2)
             info = gr.Markdown(models.describe(models.default) if models.default else "no model", elem_id="model-info")
-        with gr.Accordion("Look", open=True):
+        with gr.Accordion("Look", open=True, elem_id="look-settings", render=False) as look_settings:
             with gr.Row():
                 kind = gr.Radio(EFFECT_CHOICES, value="blur", label="Background", elem_id="effect")
                 threshold = gr.Slider(0.05, 0.95, 0.5, step=0.05, label="Threshold", elem_id="threshold",
@@ -211,6 +215,7 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
             camera.stream(stream_frame, [camera, stream_state, model, *effect_inputs, smoothing],
                           [live, stats, stream_state], stream_every=STREAM_EVERY, time_limit=60, concurrency_limit=4,
                           show_progress="hidden", api_visibility="undocumented")
+        look_settings.render()  # below the pictures: on a phone the photo comes first, the settings after it
     app.queue(max_size=32, default_concurrency_limit=2)
     return app
 
@@ -219,7 +224,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: boo
     """Serve the page; the start-up message speaks to command-line users (Gradio's own mentions ``launch()``)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, show_error=True,
-               footer_links=["api"], quiet=True, prevent_thread_lock=True, **kwargs)
+               footer_links=["api"], quiet=True, prevent_thread_lock=True, css=CSS, **kwargs)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Serving the demo at http://{shown}:{app.server_port}/ (Ctrl-C stops)"
           + (f"; public link: {app.share_url}" if share and app.share_url else

@@ -1,4 +1,5 @@
-"""Screenshots of the demo's two tabs (docs/screenshots/), taken in Debian's Chromium with its fake camera.
+"""Screenshots of the demo's two tabs and of the page on a phone-sized screen (docs/screenshots/), taken in
+Debian's Chromium with its fake camera.
 
     python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -34,7 +35,13 @@ def main() -> None:
         page.wait_for_function("() => /· (\\d{2,}) frames/.test(document.querySelector('#live-stats')?.innerText)",
                                timeout=60_000)
         page.screenshot(path=str(args.out / "webcam.png"), full_page=True)
-    print(f"wrote {args.out / 'photos.png'} and {args.out / 'webcam.png'}")
+    with demo_page(width=390, height=844) as page:
+        page.set_input_files("#photo-input input[type=file]", photos[:1])
+        page.click("#segment-button")
+        page.wait_for_selector("#composites img", timeout=60_000)
+        time.sleep(1)
+        page.screenshot(path=str(args.out / "mobile.png"), full_page=True)
+    print(f"wrote {args.out / 'photos.png'}, {args.out / 'webcam.png'} and {args.out / 'mobile.png'}")
 
 
 if __name__ == "__main__":

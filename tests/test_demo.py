@@ -133,6 +133,23 @@ def test_changing_the_look_recomposes_at_once_without_running_the_model_again(pa
 
 
 @pytest.mark.browser
+def test_on_a_phone_the_photo_comes_first_and_tables_do_not_break_per_letter(browser_context, demo_url):
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(demo_url)
+    page.wait_for_selector("#segment-button", timeout=60_000)
+    upload = page.locator("#photo-input").bounding_box()
+    settings = page.locator("#look-settings").bounding_box()
+    assert upload["y"] < 844 and settings["y"] > upload["y"]  # the photo input on the first screen, settings below
+    page.set_input_files("#photo-input input[type=file]", str(PHOTO))
+    page.click("#segment-button")
+    page.wait_for_selector("#timing td", timeout=60_000)
+    cell = page.locator("#timing td").first.bounding_box()
+    assert cell["height"] < 60  # one line, not one letter per line
+    page.close()
+
+
+@pytest.mark.browser
 def test_webcam_stream_reaches_the_output(page):
     start_webcam(page)  # clicks Record only once the camera's <video> has data (readyState >= 2)
     page.wait_for_function(
