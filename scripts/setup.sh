@@ -19,13 +19,13 @@ if [ "${1:-}" = "--test" ]; then
       "torch==${TORCH_VERSION}"
     python -m pip install --quiet "torch==${TORCH_VERSION}"
   fi
-  python -m pip install --quiet -e ".[cpu,train,test]"
+  python -m pip install --quiet -e ".[cpu,train,test]"  # editable: the tests run the code you edit
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
     else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
   fi
   echo "portraitseg set up in .venv (serving, training and tests)"
 else
-  python -m pip install --quiet -e ".[cpu]"
+  python -m pip install --quiet ".[cpu]"
   echo "portraitseg set up in .venv (serving; for training: bash scripts/setup.sh --test, or see the README)"
 fi

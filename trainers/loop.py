@@ -263,7 +263,7 @@ class Trainer:
                 if cfg.save_every_steps and self.global_step % cfg.save_every_steps == 0:
                     self.save_state()
             bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}", refresh=False)
         bar.close()
         seconds = time.perf_counter() - started
         return {"train_loss": sum(losses) / max(1, len(losses)), "processes": self.dist.world_size,
