@@ -14,6 +14,7 @@ the model card rendered from those files. The curves and logs go to docs/trainin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -63,6 +64,9 @@ def main() -> None:
     parser.add_argument("--calibration", action="append", required=True, metavar="DIR[@SPLIT]",
                         help="training images for INT8 calibration (never the test set); repeatable")
     parser.add_argument("--calibration-images", type=int, default=100)
+    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
+                        help="serving size (longer side = max) if not the training canvas, e.g. chosen with "
+                             "benchmarks/input_size.py")
     parser.add_argument("--command", required=True, help="the exact training command, for the record")
     parser.add_argument("--started-from", default="ImageNet encoder weights",
                         help="what the run started from (init_from / pretrained), for the record")
@@ -73,6 +77,8 @@ def main() -> None:
     if target.exists():
         shutil.rmtree(target)
     net, config = load_checkpoint(args.run / "best")
+    if args.input_size:  # serve at another size than the training canvas, chosen on validation data
+        config = dataclasses.replace(config, input_size=tuple(args.input_size)).validate("--input-size")
     save_checkpoint(net, config, target, half=True)
     net, config = load_checkpoint(target)  # export exactly the fp16-rounded weights every backend will serve
     shutil.copy(args.run / "train_config.yaml", target / "train_config.yaml")
@@ -113,12 +119,16 @@ def main() -> None:
     (target / "bench.json").write_text(json.dumps(bench, indent=2) + "\n")
     history = [json.loads(line) for line in (args.run / "log.jsonl").read_text().splitlines()]
     best = json.loads((args.run / "best" / "metrics.json").read_text())
+    best_canvas = load_checkpoint(args.run / "best")[1].input_size
     record = {
         "command": f"`{args.command}`",
         "hardware": f"{cpu_name()}, {len(os.sched_getaffinity(0))} cores, no GPU",
         "epochs": len(history),
         "wall time": f"{sum(r['train_seconds'] for r in history) / 3600:.2f} h in training steps",
         "started from": args.started_from,
+        "input size": (f"trained on {max(best_canvas)} px canvases, served at long side {config.long_side} (chosen "
+                       "on validation data with benchmarks/input_size.py)" if args.input_size else
+                       f"long side {config.long_side}, as trained"),
         "selected": f"epoch {best['epoch']} of {len(history)}, by the selection score {best['selection']:.2f} "
                     "(trainers/selection.py: mean of the held-out mIoU and the coco128_person people mIoU, minus "
                     "the person-free photos' mean person share; the test split was used once, for these figures)",
