@@ -116,8 +116,9 @@ def main() -> None:
     for e in entries:
         e.metrics = evaluate(e.segmenter, pairs, progress=False)
         e.real = {name: evaluate(e.segmenter, subset, progress=False) for name, subset in real.items()}
-        print(f"{e.name}: mIoU {e.metrics['miou']:.2f}" + "".join(
-            f", {name} {r['miou']:.2f} / {r['person_share']:.2f}%" for name, r in e.real.items()), flush=True)
+        print(f"{e.name}: mIoU {e.metrics['miou']:.2f}" + (
+            f", people mIoU {e.real['people']['miou']:.2f}, person-free {e.real['empty']['person_share']:.2f}% "
+            f"({e.real['empty']['over_1pct']} over 1%)" if e.real else ""), flush=True)
     for e in entries:  # warm-up
         for _ in range(5):
             e.time_once()

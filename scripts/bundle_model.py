@@ -68,6 +68,8 @@ def main() -> None:
                         help="serving size (longer side = max) if not the training canvas, e.g. chosen with "
                              "benchmarks/input_size.py")
     parser.add_argument("--command", required=True, help="the exact training command, for the record")
+    parser.add_argument("--selected", help="how the shipped weights were chosen, for the record (default: the "
+                        "run's best epoch by the selection score)")
     parser.add_argument("--started-from", default="ImageNet encoder weights",
                         help="what the run started from (init_from / pretrained), for the record")
     parser.add_argument("--docs", type=Path, default=Path("docs"))
@@ -129,9 +131,10 @@ def main() -> None:
         "input size": (f"trained on {max(best_canvas)} px canvases, served at long side {config.long_side} (chosen "
                        "on validation data with benchmarks/input_size.py)" if args.input_size else
                        f"long side {config.long_side}, as trained"),
-        "selected": f"epoch {best['epoch']} of {len(history)}, by the selection score {best['selection']:.2f} "
-                    "(trainers/selection.py: mean of the held-out mIoU and the coco128_person people mIoU, minus "
-                    "the person-free photos' mean person share; the test split was used once, for these figures)",
+        "selected": args.selected or (
+            f"epoch {best['epoch']} of {len(history)}, by the selection score {best['selection']:.2f} "
+            "(trainers/selection.py: mean of the held-out mIoU and the coco128_person people mIoU, minus "
+            "the person-free photos' mean person share; the test split was used once, for these figures)"),
         "curves": f"docs/training/{args.name}/curves.png",
     }
     (target / "training.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -7,7 +7,12 @@ import io
 import json
 from pathlib import Path
 
+import matplotlib
+
 from portraitseg.atomic import atomic_write, atomic_write_bytes
+
+matplotlib.use("Agg")  # imported with the trainer, not mid-run: a Ctrl-C inside an import is not a clean interrupt
+import matplotlib.pyplot as plt  # noqa: E402
 
 
 def write_logs(history: list[dict], directory: Path) -> None:
@@ -23,11 +28,6 @@ def write_logs(history: list[dict], directory: Path) -> None:
 
 def plot_curves(history: list[dict], path: Path) -> None:
     """Training loss and validation mIoU against epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_iou) = plt.subplots(1, 2, figsize=(10, 4))
     ax_loss.plot(epochs, [row["train_loss"] for row in history], marker="o")

@@ -45,9 +45,13 @@ def run(args: argparse.Namespace) -> int:
     overrides.update({key: value for key, value in flags.items() if value is not None})
     config = build_config(args.config, overrides)
     history = train(config, resume=args.resume, progress=not args.no_progress)
-    if history:
-        best = max((row.get("val_miou", float("nan")) for row in history), default=float("nan"))
-        print(f"done: {len(history)} epochs in {config.output}; best validation mIoU {best:.2f}")
+    scored = [row for row in history if "selection" in row]
+    if scored:
+        best = max(scored, key=lambda row: row["selection"])
+        print(f"done: {len(history)} epochs in {config.output}; best/ is epoch {best['epoch']} "
+              f"(selection score {best['selection']:.2f}, held-out mIoU {best.get('val_miou', float('nan')):.2f})")
+    elif history:
+        print(f"done: {len(history)} epochs in {config.output}")
     if config.push_to_hub:
         from portraitseg.cli.push import push_checkpoint
 
