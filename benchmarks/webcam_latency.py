@@ -1,7 +1,7 @@
 """Frames per second and capture-to-display latency of the demo's webcam path in a real browser, server and
 browser on this machine together (Chromium's fake camera at 640x480).
 
-    python benchmarks/webcam_latency.py [--seconds 30] [--model NAME] [--background blur]
+    python benchmarks/webcam_latency.py [--seconds 30] [--model NAME] [--effect blur]
 
 How it measures: hooks in the page timestamp each camera frame when the browser encodes it for upload
 (canvas toBlob/toDataURL) and each POST to the stream endpoint; the server stamps the time it received the frame it
@@ -52,11 +52,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--model", default=None)
-    parser.add_argument("--background", default="blur")
+    parser.add_argument("--effect", default="blur", choices=["blur", "color", "cutout", "mask"],
+                        help="the page's Background choice (by effect name)")
     args = parser.parse_args()
 
     with demo_page(args.model, init_script=HOOKS) as page:
-        page.get_by_label(args.background, exact=True).check()
+        page.locator(f"#effect input[value='{args.effect}']").check()
         start_webcam(page)
         time.sleep(args.warmup)
         start = page.evaluate("Date.now()")
@@ -72,7 +73,7 @@ def main() -> None:
     fps = len(shown) / ((end - start) / 1000)
     print(f"{len(shown)} frames displayed in {(end - start) / 1000:.1f} s: {fps:.1f} frames/s; capture-to-display "
           f"latency median {np.median(latencies):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms "
-          f"(background {args.background}, model {args.model or 'default'}, 640x480 fake camera, "
+          f"(effect {args.effect}, model {args.model or 'default'}, 640x480 fake camera, "
           f"{os.cpu_count()} cores shared by server and browser)")
 
 

@@ -23,6 +23,7 @@ from portraitseg.errors import EffectError, PortraitsegError
 MAX_FILE_SIZE = "15mb"
 WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}
 STREAM_EVERY = 0.05
+LIVE_LONG_SIDE = 256  # webcam frames are fed at most this size: the training canvas, and twice the frame rate of 320
 RESULT_TTL_S = 600
 CSS = """
 #timing table { display: block; overflow-x: auto; max-width: 100%; }
@@ -148,7 +149,9 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         except PortraitsegError:
             effect = make_effect("blur", threshold, softness, blur, color, None)
         state.smoother.weight = min(max(float(smoothing), 0.0), 0.95)
-        out = process_frame(frame, models.get(model_name), effect, state)
+        segmenter = models.get(model_name)
+        live = segmenter.at_long_side(min(segmenter.long_side, LIVE_LONG_SIDE))
+        out = process_frame(frame, live, effect, state)
         stats = (f"{state.fps():.1f} frames/s · processing {np.median(state.latencies):.0f} ms median · "
                  f"{frame.shape[1]}x{frame.shape[0]} · {state.frames} frames"
                  f'<span hidden data-received-ms="{received_ms:.1f}"></span>')  # for benchmarks/webcam_latency.py

@@ -57,17 +57,21 @@ def blurred(image: np.ndarray, strength: float = 15.0, weight: np.ndarray | None
     factor = max(1, int(sigma // 4))
     size = (max(1, w // factor), max(1, h // factor))
 
-    def blur(array: np.ndarray) -> np.ndarray:
-        small = cv2.resize(array, size, interpolation=cv2.INTER_AREA)
-        return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (w, h), interpolation=cv2.INTER_LINEAR)
+    def shrink(array: np.ndarray) -> np.ndarray:
+        return cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+
+    def grow(array: np.ndarray) -> np.ndarray:
+        return cv2.resize(array, (w, h), interpolation=cv2.INTER_LINEAR)
 
     if weight is None:
-        return blur(image)
-    plain = blur(image).astype(np.float32)
-    total = blur(weight.astype(np.float32))[..., None]
-    masked = blur(image.astype(np.float32) * weight[..., None])
+        return grow(cv2.GaussianBlur(shrink(image), (0, 0), sigma / factor))
+    small = shrink(image).astype(np.float32)  # all the arithmetic at the reduced size: a webcam frame's budget
+    small_weight = shrink(weight.astype(np.float32))
+    plain = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    total = cv2.GaussianBlur(small_weight, (0, 0), sigma / factor)[..., None]
+    masked = cv2.GaussianBlur(small * small_weight[..., None], (0, 0), sigma / factor)
     out = np.where(total > 1e-3, masked / np.maximum(total, 1e-3), plain)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return grow(np.clip(out + 0.5, 0, 255).astype(np.uint8))
 
 
 def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:

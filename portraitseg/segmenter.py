@@ -42,6 +42,10 @@ class Segmenter:
     def provider(self) -> str:
         return getattr(self.backend, "provider", "unknown")
 
+    def at_long_side(self, long_side: int) -> "Segmenter":
+        """The same model (backend shared, nothing reloaded) fed at another long side: smaller for live video."""
+        return Segmenter(self.backend, long_side, self.threshold, self.multiple, self.description)
+
     def __call__(self, image: ImageInput) -> np.ndarray:
         """Float32 probability (H, W) in [0, 1] at the original size of ``image``."""
         rgb = read_image(image)
