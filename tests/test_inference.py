@@ -113,3 +113,12 @@ def test_precision_auto_serves_a_checkpoints_int8_model_on_the_cpu(tiny_checkpoi
     assert portraitseg.load(folder, backend="torch").precision == "fp32"
     int8, fp32 = portraitseg.load(folder)(SAMPLES[0]), portraitseg.load(folder, precision="fp32")(SAMPLES[0])
     assert int8.shape == fp32.shape and np.abs(int8 - fp32).mean() < 0.05
+
+
+def test_a_segmenter_can_be_fed_at_another_size_without_reloading(tiny_checkpoint):
+    seg = portraitseg.load(tiny_checkpoint)
+    small = seg.at_long_side(32)
+    rgb = read_image(SAMPLES[0])
+    assert small.backend is seg.backend and small.long_side == 32 and seg.long_side == 64
+    assert small(rgb).shape == rgb.shape[:2]
+    assert not np.allclose(small(rgb), seg(rgb))  # really another input size
