@@ -120,14 +120,14 @@ class CopyPaste(Augmenter):
     photos, relative paths under ``$PORTRAITSEG_DATA``) or from person-free windows of the training photos."""
 
     p: float = 0.5
-    empty: float = 0.2
+    empty: float = 0.4
     background_canvas: float = 0.5
     max_people: int = 5
     min_height: float = 0.1
     max_height: float = 1.0
     feather: float = 1.0
     colour_match: float = 0.5
-    objects: float = 0.3
+    objects: float = 0.5
     max_objects: int = 2
     backgrounds: str | None = "backgrounds"
     pool: SamplePool | None = field(default=None, init=False, repr=False)
