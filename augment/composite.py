@@ -18,7 +18,7 @@ import numpy as np
 
 from portraitseg.augment.transforms import Augmenter, synthetic_background
 from portraitseg.datapaths import resolve_data_dir
-from portraitseg.geometry import cover_crop, resize
+from portraitseg.geometry import binary_mask, cover_crop, resize
 from portraitseg.image_io import IMAGE_SUFFIXES, read_image
 
 
@@ -43,12 +43,20 @@ class Cutout:
     right: bool
 
 
-def cut_person(image: np.ndarray, mask: np.ndarray) -> Cutout | None:
-    """The bounding box of the mask's person pixels, or None where the mask is empty."""
+def person_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) bounding every person pixel of the mask, or None where it has none."""
     rows, cols = np.flatnonzero(mask.max(axis=1) > 127), np.flatnonzero(mask.max(axis=0) > 127)
     if rows.size == 0:
         return None
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def cut_person(image: np.ndarray, mask: np.ndarray) -> Cutout | None:
+    """The bounding box of the mask's person pixels, or None where the mask is empty."""
+    box = person_box(mask)
+    if box is None:
+        return None
+    y0, y1, x0, x1 = box
     h, w = mask.shape
     return Cutout(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], y0 == 0, y1 == h, x0 == 0, x1 == w)
 
@@ -57,11 +65,11 @@ def person_free_window(image: np.ndarray, mask: np.ndarray, rng: np.random.Gener
                        min_share: float = 0.08) -> np.ndarray | None:
     """A strip of ``image`` left of, right of, above or below every labelled person (picked with probability
     proportional to its area), or None where no strip holds ``min_share`` of the photo."""
-    h, w = mask.shape
-    rows, cols = np.flatnonzero(mask.max(axis=1) > 127), np.flatnonzero(mask.max(axis=0) > 127)
-    if rows.size == 0:
+    box = person_box(mask)
+    if box is None:
         return image
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    h, w = mask.shape
+    y0, y1, x0, x1 = box
     strips = [s for s in (image[:, :x0], image[:, x1:], image[:y0], image[y1:])
               if s.shape[0] * s.shape[1] >= min_share * h * w and min(s.shape[:2]) >= 8]
     if not strips:
@@ -79,7 +87,7 @@ def random_blob(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     blob = np.zeros((h, w), np.uint8)
     cv2.fillPoly(blob, [points.astype(np.int32)], 255)
     blob = cv2.GaussianBlur(blob, (0, 0), max(1.0, min(h, w) / 10))
-    return np.where(blob > 127, 255, 0).astype(np.uint8)
+    return binary_mask(blob)
 
 
 def _offset(size: int, canvas: int, touches_low: bool, touches_high: bool, rng: np.random.Generator) -> int:

@@ -31,6 +31,11 @@ def plan_fit(shape: tuple[int, int], long_side: int, multiple: int = 32) -> Fit:
     return Fit((h, w), sh, sw, -(-sh // multiple) * multiple, -(-sw // multiple) * multiple)
 
 
+def binary_mask(mask: np.ndarray) -> np.ndarray:
+    """uint8 0/255 from a mask that resizing made grey at its edges (above 127 is person)."""
+    return np.where(mask > 127, 255, 0).astype(np.uint8)
+
+
 def resize(array: np.ndarray, height: int, width: int) -> np.ndarray:
     """Area interpolation when shrinking (no aliasing), bilinear when enlarging."""
     if array.shape[:2] == (height, width):
@@ -69,5 +74,5 @@ def cover_crop(image: np.ndarray, mask: np.ndarray | None, canvas: tuple[int, in
     image = resize(image, sh, sw)[y : y + ch, x : x + cw]
     if mask is None:
         return np.ascontiguousarray(image), None
-    mask = np.where(resize(mask, sh, sw)[y : y + ch, x : x + cw] > 127, 255, 0).astype(np.uint8)
+    mask = binary_mask(resize(mask, sh, sw)[y : y + ch, x : x + cw])
     return np.ascontiguousarray(image), mask

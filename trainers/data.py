@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 
 from portraitseg.errors import ImageReadError, PortraitsegError
 from portraitseg.evaluation.data import Pair, load_pair
-from portraitseg.geometry import cover_crop, letterbox, plan_fit, resize
+from portraitseg.geometry import binary_mask, cover_crop, letterbox, plan_fit, resize
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def load_scaled_pair(pair: Pair, max_side: int) -> tuple[np.ndarray, np.ndarray]
     if scale < 1.0:
         sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
         image = resize(image, sh, sw)
-        mask = np.where(resize(mask, sh, sw) > 127, 255, 0).astype(np.uint8)
+        mask = binary_mask(resize(mask, sh, sw))
     return image, mask
 
 
@@ -65,7 +65,7 @@ def place_on_canvas(image: np.ndarray, mask: np.ndarray, canvas: tuple[int, int]
     ch, cw = canvas
     fit = plan_fit(mask.shape, max(ch, cw), multiple=_canvas_multiple(canvas))
     if (fit.padded_h, fit.padded_w) == (ch, cw):
-        return letterbox(image, fit), np.where(letterbox(mask, fit, pad_value=0) > 127, 255, 0).astype(np.uint8)
+        return letterbox(image, fit), binary_mask(letterbox(mask, fit, pad_value=0))
     rng = rng or np.random.default_rng(0)
     return cover_crop(image, mask, canvas, rng)
 
