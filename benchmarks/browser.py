@@ -1,4 +1,5 @@
-"""Shared by the browser scripts: start ``portraitseg demo`` on a free port and open Debian's Chromium on it."""
+"""Shared by the browser scripts and tests: start ``portraitseg demo`` on a free port and open Debian's Chromium on
+it, with a fake camera that films a person."""
 
 from __future__ import annotations
 
@@ -10,11 +11,44 @@ import sys
 import tempfile
 import time
 import urllib.request
+from pathlib import Path
 from typing import Iterator
 
+import cv2
+import numpy as np
+
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+PERSON_PHOTO = Path(__file__).resolve().parents[1] / "demo" / "examples" / "woman-5883428_1280.jpg"
+
+
+def person_video(path: Path, photo: Path = PERSON_PHOTO, frames: int = 60, fps: int = 30, size=(640, 480)) -> Path:
+    """A Y4M clip for Chromium's fake camera (``--use-file-for-fake-video-capture``): ``photo`` cropped to
+    ``size`` and panned slowly from side to side, so the person moves as in a video call. Written once."""
+    if path.exists():
+        return path
+    w, h = size
+    image = cv2.imread(str(photo))
+    scale = max(w * 1.2 / image.shape[1], h / image.shape[0])
+    image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
+                       interpolation=cv2.INTER_AREA)
+    travel = image.shape[1] - w
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for i in range(frames):
+            left = round(travel * (1 - np.cos(2 * np.pi * i / frames)) / 2)
+            out.write(b"FRAME\n" + cv2.cvtColor(image[:h, left:left + w], cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
+def camera_args(video: Path | None = None, cameras: int = 1) -> list[str]:
+    """Chromium flags for a granted fake camera: ``video`` as its picture (else Chromium's test pattern), or
+    ``cameras`` fake devices."""
+    flags = ["--use-fake-ui-for-media-stream",
+             f"--use-fake-device-for-media-stream=device-count={cameras}"]
+    return flags + ([f"--use-file-for-fake-video-capture={video}"] if video else [])
 
 
 def free_port() -> int:
@@ -25,8 +59,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def demo_page(model: str | None = None, init_script: str | None = None, width: int = 1280,
-              height: int = 900) -> Iterator:
-    """A Playwright page on a freshly started demo, ready to use."""
+              height: int = 900, pages: int = 1) -> Iterator:
+    """A Playwright page on a freshly started demo, ready to use, with a fake camera filming a person; with
+    ``pages`` above 1 a list of pages, each in its own window (as two viewers are: a background tab would be
+    throttled)."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -42,24 +78,28 @@ def demo_page(model: str | None = None, init_script: str | None = None, width: i
             except Exception:
                 time.sleep(0.5)
         with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(tempfile.mkdtemp(), executable_path="/usr/bin/chromium",
-                                                           headless=True, args=CHROMIUM_ARGS,
-                                                           viewport={"width": width, "height": height})
-            page = context.new_page()
-            if init_script:
-                page.add_init_script(init_script)
-            page.goto(url)
-            page.wait_for_selector("#segment-button", timeout=60_000)
-            yield page
-            context.close()
+            video = person_video(Path(tempfile.gettempdir()) / "portraitseg-person-640x480.y4m")
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                        args=CHROMIUM_ARGS + camera_args(video))
+            opened = []
+            for _ in range(pages):
+                context = browser.new_context(viewport={"width": width, "height": height})
+                if init_script:
+                    context.add_init_script(init_script)
+                page = context.new_page()
+                page.goto(url)
+                page.wait_for_selector("#segment-button", timeout=60_000)
+                opened.append(page)
+            yield opened[0] if pages == 1 else opened
+            browser.close()
     finally:
         server.terminate()
         server.wait(15)
 
 
-def start_webcam(page) -> None:
-    """Open the Webcam tab, grant the (fake) camera, and press Record once its video has frames."""
+def start_webcam(page, painted: int = 1) -> None:
+    """Open the Webcam tab, press Start camera and wait until ``painted`` frames have been drawn."""
     page.get_by_role("tab", name="Webcam").click()
-    page.locator("#camera [title='grant webcam access'] button").click()
-    page.wait_for_function("() => document.querySelector('#camera video')?.readyState >= 2", timeout=30_000)
-    page.locator("#camera button[aria-label='capture photo']").click()
+    page.locator("#live .live-start").click()
+    page.wait_for_function(f"() => Number(document.querySelector('#live canvas').dataset.painted) >= {painted}",
+                           timeout=60_000)

@@ -1,5 +1,6 @@
 """The demo's model choices: bundled zoo entries (default first) plus folders, .onnx files or Hub ids given at
-launch. Each is loaded once, on first use, and kept."""
+launch. Each is loaded once, on first use, and kept; ONNX Runtime's threads sleep between calls, as the server
+shares the CPU (with the browser, when both run on one machine)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class ModelChoices:
         name = name or self.default
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = load(name, backend=self.backend, device=self.device)
+                self._loaded[name] = load(name, backend=self.backend, device=self.device, spin=False)
             return self._loaded[name]
 
     def describe(self, name: str | None) -> str:

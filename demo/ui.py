@@ -15,25 +15,47 @@ import numpy as np
 from PIL import Image
 
 from portraitseg.demo.examples import example_paths
+from portraitseg.demo.live import LIVE_LONG_SIDE, ROUTE, SCRIPT, LiveMattes, add_live_route
 from portraitseg.demo.models import ModelChoices
-from portraitseg.demo.processing import DEMO_MAX_PIXELS, StreamState, process_frame, process_photo
+from portraitseg.demo.processing import DEMO_MAX_PIXELS, process_photo
 from portraitseg.effects import Effect
 from portraitseg.errors import EffectError, PortraitsegError
 
 MAX_FILE_SIZE = "15mb"
-WEBCAM_CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}
-STREAM_EVERY = 0.05
-LIVE_LONG_SIDE = 256  # webcam frames are fed at most this size: the training canvas, and twice the frame rate of 320
 RESULT_TTL_S = 600
 CSS = """
 #timing table { display: block; overflow-x: auto; max-width: 100%; }
 #timing th, #timing td { white-space: nowrap; }
 """
+LIVE_HTML = f"""<div class="live" data-long-side="{LIVE_LONG_SIDE}" data-endpoint="{ROUTE.lstrip('/')}">
+<div class="live-bar"><button class="live-start" type="button">Start camera</button>
+<select class="live-camera" aria-label="Camera" hidden></select></div>
+<p class="live-message" role="status" hidden></p>
+<div class="live-view"><canvas class="live-output"></canvas>
+<video class="live-camera-feed" playsinline muted></video></div>
+<p class="live-stats"></p></div>"""
+LIVE_CSS = """
+.live-bar { display: flex; gap: 0.5rem; flex-wrap: wrap; }
+.live-start { padding: 0.4rem 1rem; border-radius: 6px; background: var(--button-primary-background-fill);
+  color: var(--button-primary-text-color); font-weight: 600; }
+.live-message { color: var(--body-text-color); background: var(--color-accent-soft); padding: 0.5rem; }
+.live-view { position: relative; max-width: 640px; }
+.live-output { width: 100%; transform: scaleX(-1); background: repeating-conic-gradient(#ccc 0 25%, #fff 0 50%)
+  0 0 / 16px 16px; }
+.live-camera-feed { position: absolute; left: 0; top: 0; width: 1px; height: 1px; opacity: 0; }
+.live-stats { font-size: 0.9em; }
+"""
+LIVE_CONFIGURE = """(model, kind, threshold, softness, blur, color, background, smoothing) => {
+  const values = {model, kind, threshold, softness, blur, color, background, smoothing};
+  window.portraitsegLivePending = values;
+  if (window.portraitsegLive) window.portraitsegLive.configure(values);
+}"""
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
          "painted or replaced.")
-PRIVACY = (f"Photos and webcam frames are sent to the server that runs this page, processed in memory and not "
-           f"stored; the result files offered for download are deleted after {RESULT_TTL_S // 60} minutes and when "
-           f"the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} megapixels are processed at that size.")
+PRIVACY = (f"Photos and webcam frames (scaled to {LIVE_LONG_SIDE} pixels) are sent to the server that runs this "
+           f"page, processed in memory and not stored; the result files offered for download are deleted after "
+           f"{RESULT_TTL_S // 60} minutes and when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} "
+           f"megapixels are processed at that size.")
 
 
 def user_message(exc: Exception, path: str) -> str:
@@ -139,24 +161,6 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         effect = make_effect(kind, threshold, softness, blur, color, image_path)
         return result.image, effect.preview(result.image, result.prob.astype(np.float32))
 
-    def stream_frame(frame, state, model_name, kind, threshold, softness, blur, color, image_path, smoothing):
-        received_ms = time.time() * 1000
-        state = state or StreamState()
-        if frame is None:
-            return None, "waiting for the camera…", state
-        try:
-            effect = make_effect(kind, threshold, softness, blur, color, image_path)
-        except PortraitsegError:
-            effect = make_effect("blur", threshold, softness, blur, color, None)
-        state.smoother.weight = min(max(float(smoothing), 0.0), 0.95)
-        segmenter = models.get(model_name)
-        live = segmenter.at_long_side(min(segmenter.long_side, LIVE_LONG_SIDE))
-        out = process_frame(frame, live, effect, state)
-        stats = (f"{state.fps():.1f} frames/s · processing {np.median(state.latencies):.0f} ms median · "
-                 f"{frame.shape[1]}x{frame.shape[0]} · {state.frames} frames"
-                 f'<span hidden data-received-ms="{received_ms:.1f}"></span>')  # for benchmarks/webcam_latency.py
-        return out, stats, state
-
     with gr.Blocks(title="portraitseg", delete_cache=(300, 600)) as app:
         gr.Markdown(INTRO)
         gr.Markdown(PRIVACY, elem_id="privacy")
@@ -207,19 +211,18 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
             composites.select(before_after, [results, *effect_inputs], compare, api_visibility="undocumented")
 
         with gr.Tab("Webcam", id="webcam"):
-            smoothing = gr.Slider(0.0, 0.9, 0.5, step=0.1, label="Temporal smoothing",
+            gr.Markdown("The frame is segmented on the server at the model's live size; the background effect is "
+                        "drawn in your browser. The Look settings below apply.")
+            gr.HTML(LIVE_HTML, elem_id="live", js_on_load=SCRIPT.read_text(), css_template=LIVE_CSS,
+                    apply_default_css=False)
+            smoothing = gr.Slider(0.0, 0.9, 0.5, step=0.1, label="Temporal smoothing", elem_id="smoothing",
                                   info="Blends each mask with the last one: less flicker, a little lag.")
-            with gr.Row():
-                camera = gr.Image(sources=["webcam"], streaming=True, label="Camera", elem_id="camera",
-                                  webcam_options=gr.WebcamOptions(mirror=True, constraints=WEBCAM_CONSTRAINTS))
-                live = gr.Image(label="Live", format="jpeg", elem_id="live", streaming=True)
-            stats = gr.Markdown(elem_id="live-stats", sanitize_html=False)
-            stream_state = gr.State(None)
-            camera.stream(stream_frame, [camera, stream_state, model, *effect_inputs, smoothing],
-                          [live, stats, stream_state], stream_every=STREAM_EVERY, time_limit=60, concurrency_limit=4,
-                          show_progress="hidden", api_visibility="undocumented")
+        live_settings = [model, *effect_inputs, smoothing]
+        gr.on([app.load, *(c.change for c in live_settings)], None, live_settings, None, js=LIVE_CONFIGURE,
+              api_visibility="private")
         look_settings.render()  # below the pictures: on a phone the photo comes first, the settings after it
     app.queue(max_size=32, default_concurrency_limit=2)
+    app.live_mattes = LiveMattes(models)  # served by launch(), beside Gradio's own routes
     return app
 
 
@@ -228,6 +231,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: boo
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, show_error=True,
                footer_links=["api"], quiet=True, prevent_thread_lock=True, css=CSS, **kwargs)
+    add_live_route(app.server_app, app.live_mattes)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Serving the demo at http://{shown}:{app.server_port}/ (Ctrl-C stops)"
           + (f"; public link: {app.share_url}" if share and app.share_url else

@@ -37,7 +37,7 @@ def onnxruntime_installed() -> bool:
 
 
 def load(model: str | Path | None = None, backend: str = "auto", device: str = "auto", threads: int | None = None,
-         precision: str = "auto") -> Segmenter:
+         precision: str = "auto", spin: bool = True) -> Segmenter:
     """Load a segmenter.
 
     ``model``: None (the bundled default), a zoo name, a checkpoint folder (config.json + model.safetensors [+
@@ -46,7 +46,9 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
     ``device``: ``auto``, ``cpu`` or ``cuda``. ``precision`` (ONNX Runtime): ``auto`` uses a checkpoint's
     ``model.int8.onnx`` on the CPU (it ships only when its accuracy loss was measured under 0.3 mIoU points),
     float32 elsewhere; ``fp32`` or ``int8`` force one. A checkpoint without an ONNX file is exported once into the
-    cache (``$PORTRAITSEG_CACHE``, default ``~/.cache/portraitseg``).
+    cache (``$PORTRAITSEG_CACHE``, default ``~/.cache/portraitseg``). ``spin`` (ONNX Runtime on the CPU): idle
+    threads keep spinning between calls, fastest when the model has the CPU to itself; ``False`` for a process that
+    shares it, such as the demo server beside a browser.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -57,7 +59,7 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
     if backend == "auto":
         backend = "onnxruntime" if onnxruntime_installed() or path.suffix == ".onnx" else "torch"
     if backend == "onnxruntime":
-        return _load_onnx(path, device, threads, precision)
+        return _load_onnx(path, device, threads, precision, spin)
     if path.suffix == ".onnx":
         raise BackendUnavailableError(f"{path} is an ONNX file: the torch backend needs a checkpoint folder")
     require("torch", "the torch backend" if backend_asked == "torch" else
@@ -99,13 +101,13 @@ def _onnx_file(path: Path, device: str, precision: str) -> Path:
     return fp32 if fp32.is_file() else _cached_export(path)
 
 
-def _load_onnx(path: Path, device: str, threads: int | None, precision: str) -> Segmenter:
+def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spin: bool) -> Segmenter:
     from portraitseg.zoo.config import ModelConfig
     from portraitseg.zoo.onnx_contract import config_from_onnx_metadata
     from portraitseg.zoo.runtimes.onnx_backend import OnnxBackend
 
     onnx_path = _onnx_file(path, device, precision)
-    runner = OnnxBackend(onnx_path, device, threads)
+    runner = OnnxBackend(onnx_path, device, threads, spin)
     if path.suffix == ".onnx":  # a bare ONNX file describes itself; in a checkpoint folder config.json rules
         config, name = config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem
     else:

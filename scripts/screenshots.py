@@ -1,5 +1,5 @@
 """Screenshots of the demo's two tabs and of the page on a phone-sized screen (docs/screenshots/), taken in
-Debian's Chromium with its fake camera.
+Debian's Chromium with a fake camera filming a person (benchmarks/browser.py).
 
     python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -31,8 +31,8 @@ def main() -> None:
         page.wait_for_selector("#cutouts a", timeout=60_000)
         time.sleep(1)
         page.screenshot(path=str(args.out / "photos.png"), full_page=True)
-        start_webcam(page)
-        page.wait_for_function("() => /· (\\d{2,}) frames/.test(document.querySelector('#live-stats')?.innerText)",
+        start_webcam(page, painted=30)
+        page.wait_for_function("() => /painted/.test(document.querySelector('#live .live-stats').textContent)",
                                timeout=60_000)
         page.screenshot(path=str(args.out / "webcam.png"), full_page=True)
     with demo_page(width=390, height=844) as page:

@@ -15,7 +15,7 @@ from PIL import Image
 from tests.helpers import EXAMPLES, REPO, free_port, wait_until_serving
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from browser import CHROMIUM_ARGS, start_webcam  # noqa: E402
+from browser import CHROMIUM_ARGS, camera_args, person_video, start_webcam  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHOTO = EXAMPLES / "grace_hopper.jpg"
@@ -42,18 +42,38 @@ def demo_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser_context(tmp_path_factory):
+def playwright():
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium missing: scripts/setup.sh --test installs it")
         pytest.skip("chromium not installed (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium")),
-                                                       executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                                       accept_downloads=True)
-        yield context
-        context.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def person_clip(tmp_path_factory):
+    return person_video(tmp_path_factory.mktemp("camera") / "person.y4m")
+
+
+@pytest.fixture(scope="module")
+def browser_context(playwright, person_clip, tmp_path_factory):
+    """Chromium whose fake camera (granted) films a person."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium")), executable_path=CHROMIUM, headless=True,
+        args=CHROMIUM_ARGS + camera_args(person_clip), accept_downloads=True)
+    yield context
+    context.close()
+
+
+def open_webcam_tab(playwright, demo_url, args: list[str]):
+    """A fresh Chromium started with ``args`` on the demo's Webcam tab: (browser, page)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + args)
+    page = browser.new_page()
+    page.goto(demo_url)
+    page.get_by_role("tab", name="Webcam").click()
+    return browser, page
 
 
 @pytest.fixture
@@ -150,13 +170,57 @@ def test_on_a_phone_the_photo_comes_first_and_tables_do_not_break_per_letter(bro
 
 
 @pytest.mark.browser
-def test_webcam_stream_reaches_the_output(page):
-    start_webcam(page)  # clicks Record only once the camera's <video> has data (readyState >= 2)
-    page.wait_for_function(
-        "() => { const m = document.querySelector('#live-stats')?.innerText.match(/· (\\d+) frames/);"
-        " return m && Number(m[1]) >= 10; }", timeout=90_000)
-    assert page.locator("#live img").first.get_attribute("src")
-    assert "640x480" in page.inner_text("#live-stats")  # the camera was asked for 640x480
+def test_webcam_paints_the_person_segmented_live(page):
+    page.locator("#effect label", has_text="Mask").click()
+    start_webcam(page, painted=20)
+    # the canvas holds the frame as the camera gives it (CSS mirrors it on screen): white is person
+    pixel = "([x, y]) => document.querySelector('#live canvas').getContext('2d').getImageData(x, y, 1, 1).data[0]"
+    assert page.evaluate(pixel, [200, 400]) > 200  # her coat, wherever the clip has panned
+    assert page.evaluate(pixel, [620, 20]) < 60 and page.evaluate(pixel, [600, 100]) < 60  # sky and buildings
+    assert page.evaluate("document.querySelector('#live canvas').width") == 640  # composed at the camera's size
+    page.wait_for_function("() => /frames\\/s painted/.test(document.querySelector('#live .live-stats').textContent)",
+                           timeout=30_000)
+    page.locator("#effect label", has_text="Colour").click()  # the look changes in the browser, live
+    page.wait_for_function("() => window.portraitsegLive.settings.kind === 'color'", timeout=30_000)
+    painted = int(page.locator("#live canvas").get_attribute("data-painted"))
+    page.wait_for_function("(n) => Number(document.querySelector('#live canvas').dataset.painted) > n + 2",
+                           arg=painted, timeout=30_000)
+    rgb = page.evaluate("Array.from(document.querySelector('#live canvas').getContext('2d')"
+                        ".getImageData(620, 20, 1, 1).data.slice(0, 3))")
+    assert rgb == [0x2E, 0x8B, 0x57]  # the page's default colour behind her
+    page.locator("#live .live-start").click()
+    assert page.inner_text("#live .live-start") == "Start camera"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("flags, message", [
+    (["--use-fake-device-for-media-stream", "--deny-permission-prompts"], "Camera access was refused"),
+    (["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream=device-count=0"], "No camera was found"),
+], ids=["refused", "missing"])
+def test_a_refused_or_missing_camera_is_explained(playwright, demo_url, flags, message):
+    browser, page = open_webcam_tab(playwright, demo_url, flags)
+    page.locator("#live .live-start").click()
+    page.wait_for_function("(m) => document.querySelector('#live .live-message').textContent.includes(m)",
+                           arg=message, timeout=30_000)
+    assert page.locator("#live .live-message").is_visible()
+    browser.close()
+
+
+@pytest.mark.browser
+def test_webcam_offers_a_camera_selector_when_there_are_several(playwright, demo_url):
+    browser, page = open_webcam_tab(playwright, demo_url, camera_args(cameras=2))
+    page.locator("#live .live-start").click()
+    page.wait_for_function("() => Number(document.querySelector('#live canvas').dataset.painted) >= 1",
+                           timeout=60_000)
+    select = page.locator("#live select.live-camera")
+    assert select.is_visible() and select.locator("option").count() == 2
+    select.select_option(index=1)  # switching restarts the stream on the other camera
+    page.wait_for_function("() => document.querySelector('#live .live-start').textContent === 'Stop camera'",
+                           timeout=30_000)
+    page.get_by_role("tab", name="Photos").click()  # leaving the tab switches the camera off
+    page.wait_for_function("() => document.querySelector('#live .live-start').textContent === 'Start camera'",
+                           timeout=30_000)
+    browser.close()
 
 
 def test_gradio_client_segment_endpoint(demo_url):

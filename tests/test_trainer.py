@@ -162,14 +162,16 @@ def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tm
 
 
 def test_ctrl_c_saves_the_state_and_exits_cleanly(synthetic_data, tmp_path):
+    """Ctrl-C as a terminal sends it: to the whole process group, data-loading worker included."""
     out = tmp_path / "interrupted"
     args = ["--data", str(synthetic_data), "-o", str(out), "--epochs", "50", "--no-progress"]
-    args += [item for key, value in TINY.items() for item in ("--set", f"{key}={json.dumps(value)}")]
-    proc = subprocess.Popen(_cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args += [item for key, value in {**TINY, "workers": 1}.items() for item in ("--set", f"{key}={json.dumps(value)}")]
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "log.jsonl").is_file():
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr[-2000:]
     assert "state saved" in stderr and "--resume" in stderr

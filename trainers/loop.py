@@ -26,6 +26,7 @@ from portraitseg.evaluation.data import check_pairs, find_pairs, split_validatio
 from portraitseg.trainers.data import TrainingSet
 from portraitseg.trainers.distributed import DistInfo, EpochSampler, barrier, init_distributed, shutdown
 from portraitseg.trainers.ema import EMA
+from portraitseg.trainers.interrupt import StopRequest, ignore_ctrl_c_in_worker
 from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.trainers.records import plot_curves, write_logs
 from portraitseg.trainers.sampling import CanvasBatchSampler
@@ -146,6 +147,7 @@ class Trainer:
         self.global_step = 0
         self.best_score = -math.inf
         self.history: list[dict[str, Any]] = []
+        self.stop = StopRequest()
 
     # ---- state -------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -229,7 +231,8 @@ class Trainer:
         self.dataset.set_epoch(self.epoch)
         workers = self.config.workers
         return DataLoader(self.dataset, batch_sampler=batches, num_workers=workers, persistent_workers=False,
-                          prefetch_factor=4 if workers else None, pin_memory=self.device.type == "cuda")
+                          prefetch_factor=4 if workers else None, pin_memory=self.device.type == "cuda",
+                          worker_init_fn=ignore_ctrl_c_in_worker if workers else None)
 
     def _train_epoch(self) -> dict[str, float]:
         cfg = self.config
@@ -264,6 +267,8 @@ class Trainer:
                     self.save_state()
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}", refresh=False)
+            if last_micro:
+                self.stop.check()
         bar.close()
         seconds = time.perf_counter() - started
         return {"train_loss": sum(losses) / max(1, len(losses)), "processes": self.dist.world_size,
@@ -312,22 +317,8 @@ class Trainer:
                      len(self.train_pairs), len(self.val_pairs), self.batches_per_epoch, self.autocast_dtype,
                      self.device)
         try:
-            while self.epoch < cfg.epochs:
-                stats = self._train_epoch()
-                metrics = self.validate() if self.dist.is_main else {}
-                # bookkeeping first, in memory, so an interruption from here on resumes at the next epoch
-                row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
-                       **metrics}
-                self.history.append(row)
-                self.epoch += 1
-                self.batches_done = 0
-                if self.dist.is_main:
-                    self._save_checkpoints(metrics)
-                    write_logs(self.history, self.out)
-                    plot_curves(self.history, self.out / "curves.png")
-                    log.info("epoch %d: %s", self.epoch, row)
-                self.save_state()
-                barrier(self.dist)
+            with self.stop:
+                self._fit_epochs()
         except KeyboardInterrupt:
             self.batches_done -= self.batches_done % cfg.accumulate
             self.save_state()
@@ -336,6 +327,27 @@ class Trainer:
         finally:
             shutdown(self.dist)
         return self.history
+
+    def _fit_epochs(self) -> None:
+        """The epochs left: train, validate, save; Ctrl-C is acted on after a step or an epoch."""
+        cfg = self.config
+        while self.epoch < cfg.epochs:
+            stats = self._train_epoch()
+            metrics = self.validate() if self.dist.is_main else {}
+            # bookkeeping first, in memory, so an interruption from here on resumes at the next epoch
+            row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
+                   **metrics}
+            self.history.append(row)
+            self.epoch += 1
+            self.batches_done = 0
+            if self.dist.is_main:
+                self._save_checkpoints(metrics)
+                write_logs(self.history, self.out)
+                plot_curves(self.history, self.out / "curves.png")
+                log.info("epoch %d: %s", self.epoch, row)
+            self.save_state()
+            barrier(self.dist)
+            self.stop.check()
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> list[dict[str, Any]]:

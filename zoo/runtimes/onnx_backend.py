@@ -31,20 +31,24 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def session_options(threads: int | None = None):
+def session_options(threads: int | None = None, spin: bool = True):
+    """Sequential execution on ``threads`` intra-op threads; ``spin`` False lets them sleep between calls (a little
+    slower alone, much kinder to a CPU shared with a web server and a browser)."""
     ort = import_onnxruntime()
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
 class OnnxBackend:
     name = "onnxruntime"
 
-    def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None) -> None:
+    def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None, spin: bool = True) -> None:
         ort = import_onnxruntime()
         available = ort.get_available_providers()
         wants_cuda = device.startswith("cuda") or (device == "auto" and "CUDAExecutionProvider" in available)
@@ -53,7 +57,7 @@ class OnnxBackend:
                 "device 'cuda' asked for, but this onnxruntime has no CUDA provider: pip install 'portraitseg[gpu]'"
             )
         providers = (["CUDAExecutionProvider"] if wants_cuda else []) + ["CPUExecutionProvider"]
-        options = session_options(threads)
+        options = session_options(threads, spin)
         self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         # onnxruntime-gpu lists CUDA as available even without a GPU and silently falls back: report what runs.
         self.provider = self.session.get_providers()[0]

@@ -1,0 +1,265 @@
+// The live webcam (run by Gradio as the live component's js_on_load, with `element` its root).
+// Each camera frame is scaled to the model's live size and sent as a small JPEG; the server answers with the
+// person's alpha matte (a small PNG, see live.py) and the effect is composed here, on a canvas, with the frame
+// the matte belongs to. Painting happens in requestAnimationFrame, so every composed frame is a painted one.
+const root = element.querySelector('.live');
+const LONG_SIDE = Number(root.dataset.longSide);
+const ENDPOINT = new URL(root.dataset.endpoint, document.baseURI);
+const MAX_IN_FLIGHT = 2;
+const JPEG_QUALITY = 0.8;
+const video = root.querySelector('video');
+const canvas = root.querySelector('canvas');
+const startButton = root.querySelector('.live-start');
+const cameraSelect = root.querySelector('.live-camera');
+const message = root.querySelector('.live-message');
+const stats = root.querySelector('.live-stats');
+const out = canvas.getContext('2d');
+const layer = () => {
+  const c = document.createElement('canvas');
+  return [c, c.getContext('2d')];
+};
+const [small, smallCtx] = layer();
+const [person, personCtx] = layer();
+const [holes, holesCtx] = layer();
+const [spread, spreadCtx] = layer();
+const slots = Array.from({length: MAX_IN_FLIGHT + 2}, () => {
+  const [frame, frameCtx] = layer();
+  const [matte, matteCtx] = layer();
+  return {frame, frameCtx, matte, matteCtx, pixels: null, busy: false};
+});
+const streamId = Math.random().toString(36).slice(2) + Date.now().toString(36);
+
+const settings = {model: '', kind: 'blur', threshold: 0.5, softness: 0.2, blur: 15, color: '#2e8b57',
+                  background: null, smoothing: 0.5};
+let backgroundImage = null;
+let stream = null, running = false, inFlight = 0, sent = 0, latest = null, shownId = 0, failures = 0, count = 0;
+const painted = [];  // [paint time, capture time, model ms] of recent painted frames, for the stats line
+
+function say(text) {
+  message.textContent = text || '';
+  message.hidden = !text;
+}
+
+const REFUSED = 'Camera access was refused. Allow the camera for this page (the camera icon in the address bar) ' +
+                'and press Start camera again.';
+const CAMERA_ERRORS = {
+  NotAllowedError: REFUSED,
+  SecurityError: REFUSED,
+  NotFoundError: 'No camera was found. Connect one and press Start camera again.',
+  OverconstrainedError: 'The chosen camera is not available. Pick another one.',
+  NotReadableError: 'The camera could not be started: another application may be using it.',
+  AbortError: 'The camera could not be started: another application may be using it.',
+};
+
+async function listCameras(currentId) {
+  const cameras = (await navigator.mediaDevices.enumerateDevices()).filter(d => d.kind === 'videoinput');
+  cameraSelect.replaceChildren(...cameras.map((camera, i) => {
+    const option = document.createElement('option');
+    option.value = camera.deviceId;
+    option.textContent = camera.label || 'Camera ' + (i + 1);
+    option.selected = camera.deviceId === currentId;
+    return option;
+  }));
+  cameraSelect.hidden = cameras.length < 2;
+}
+
+async function start(deviceId) {
+  stop();
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    say('The camera needs a secure page: open the demo over https:// or at http://localhost.');
+    return;
+  }
+  say('Waiting for the camera…');
+  const video_constraints = {width: {ideal: 640}, height: {ideal: 480}, frameRate: {ideal: 30}};
+  if (deviceId) video_constraints.deviceId = {exact: deviceId};
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({video: video_constraints, audio: false});
+  } catch (error) {
+    say(CAMERA_ERRORS[error.name] || 'The camera could not be started: ' + error.message);
+    return;
+  }
+  video.srcObject = stream;
+  await video.play();
+  const track = stream.getVideoTracks()[0];
+  await listCameras(track.getSettings().deviceId).catch(() => {});
+  track.addEventListener('ended', () => { stop(); say('The camera stopped.'); });
+  say('');
+  running = true;
+  failures = 0;
+  startButton.textContent = 'Stop camera';
+  video.requestVideoFrameCallback(onCameraFrame);
+  requestAnimationFrame(paint);
+}
+
+function stop() {
+  running = false;
+  if (stream) stream.getTracks().forEach(track => track.stop());
+  stream = null;
+  startButton.textContent = 'Start camera';
+}
+
+function onCameraFrame(now, metadata) {
+  if (!running) return;
+  video.requestVideoFrameCallback(onCameraFrame);
+  const slot = slots.find(s => !s.busy);
+  if (inFlight >= MAX_IN_FLIGHT || !slot) return;  // the server is busy: skip this frame rather than queue it
+  const captured = metadata.captureTime > now - 1000 && metadata.captureTime <= now ? metadata.captureTime : now;
+  slot.busy = true;
+  inFlight += 1;
+  resize(slot.frame, video.videoWidth, video.videoHeight);
+  slot.frameCtx.drawImage(video, 0, 0);
+  send(slot, captured).finally(() => { inFlight -= 1; });
+}
+
+// The frame at the model's size as JPEG bytes; toDataURL encodes at once, where toBlob waits for another thread.
+function smallJpeg(frame) {
+  const scale = LONG_SIDE / Math.max(frame.width, frame.height, LONG_SIDE);
+  resize(small, Math.round(frame.width * scale), Math.round(frame.height * scale));
+  smallCtx.drawImage(frame, 0, 0, small.width, small.height);
+  const text = atob(small.toDataURL('image/jpeg', JPEG_QUALITY).split(',')[1]);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+// The server's matte (one byte per pixel) as the alpha of a white image on the slot's matte canvas.
+function putMatte(slot, alpha, width, height) {
+  if (!slot.pixels || slot.pixels.width !== width || slot.pixels.height !== height) {
+    slot.pixels = new ImageData(width, height);
+    slot.pixels.data.fill(255);
+    resize(slot.matte, width, height);
+  }
+  const data = slot.pixels.data;
+  for (let i = 0; i < alpha.length; i++) data[4 * i + 3] = alpha[i];
+  slot.matteCtx.putImageData(slot.pixels, 0, 0);
+}
+
+async function send(slot, captured) {
+  const id = ++sent;
+  const jpeg = smallJpeg(slot.frame);
+  const query = new URLSearchParams({model: settings.model, stream: streamId, threshold: settings.threshold,
+                                     softness: settings.softness, smoothing: settings.smoothing});
+  try {
+    const response = await fetch(ENDPOINT + '?' + query, {method: 'POST', body: jpeg,
+                                                          headers: {'Content-Type': 'image/jpeg'}});
+    if (!response.ok) throw new Error(await response.text());
+    putMatte(slot, new Uint8Array(await response.arrayBuffer()), Number(response.headers.get('X-Width')),
+             Number(response.headers.get('X-Height')));
+    failures = 0;
+    if (latest === null || id > latest.id) {
+      if (latest) latest.slot.busy = false;  // painted already, or superseded
+      latest = {id, slot, captured, modelMs: Number(response.headers.get('X-Model-Ms'))};
+      return;
+    }
+  } catch (error) {
+    failures += 1;
+    say('The server could not segment the frame: ' + error.message);
+    if (failures >= 10) stop();
+  }
+  slot.busy = false;
+}
+
+function paint() {
+  if (!running) return;
+  requestAnimationFrame(paint);
+  if (latest === null || latest.id === shownId) return;
+  compose(latest.slot.frame, latest.slot.matte);
+  shownId = latest.id;
+  count += 1;
+  canvas.dataset.frame = latest.id;  // for benchmarks/webcam_latency.py and the browser tests
+  canvas.dataset.captured = latest.captured;
+  canvas.dataset.painted = count;
+  painted.push([performance.now(), latest.captured, latest.modelMs]);
+  if (painted.length > 60) painted.shift();
+  showStats();
+}
+
+function showStats() {
+  if (painted.length < 2 || count % 10) return;
+  const first = painted[0], last = painted[painted.length - 1];
+  const fps = (painted.length - 1) / ((last[0] - first[0]) / 1000);
+  const median = values => values.sort((a, b) => a - b)[values.length >> 1];
+  stats.textContent = fps.toFixed(1) + ' frames/s painted · ' +
+      median(painted.map(p => p[0] - p[1])).toFixed(0) + ' ms camera to screen · model ' +
+      median(painted.map(p => p[2])).toFixed(0) + ' ms · ' + canvas.width + 'x' + canvas.height;
+}
+
+function resize(c, width, height) {
+  if (c.width !== width || c.height !== height) { c.width = width; c.height = height; }
+}
+
+function compose(frame, matte) {
+  const w = frame.width, h = frame.height;
+  resize(canvas, w, h);
+  resize(person, w, h);
+  personCtx.globalCompositeOperation = 'copy';
+  personCtx.drawImage(frame, 0, 0);
+  personCtx.globalCompositeOperation = 'destination-in';
+  personCtx.drawImage(matte, 0, 0, w, h);
+  out.globalCompositeOperation = 'source-over';
+  out.clearRect(0, 0, w, h);
+  if (settings.kind === 'mask') {
+    out.fillStyle = '#000';
+    out.fillRect(0, 0, w, h);
+    out.drawImage(matte, 0, 0, w, h);
+    return;
+  }
+  if (settings.kind === 'color') {
+    out.fillStyle = settings.color;
+    out.fillRect(0, 0, w, h);
+  } else if (settings.kind === 'replace' && backgroundImage) {
+    drawCover(backgroundImage, w, h);
+  } else if (settings.kind === 'blur' || settings.kind === 'replace') {
+    out.drawImage(frame, 0, 0);  // shows only where no background is near: inside the person
+    drawBlurredBackground(frame, matte, w, h);
+  }
+  out.drawImage(person, 0, 0);
+}
+
+function drawCover(image, w, h) {
+  const scale = Math.max(w / image.naturalWidth, h / image.naturalHeight);
+  const sw = w / scale, sh = h / scale;
+  out.drawImage(image, (image.naturalWidth - sw) / 2, (image.naturalHeight - sh) / 2, sw, sh, 0, 0, w, h);
+}
+
+// The background blurred without the person (no halo), as blurred() in effects.py: at a reduced size, the
+// person cut out, blurred, then normalised by the blurred coverage. Canvas pixels are premultiplied, so a blurred
+// layer with holes already holds blur(colour * weight) and blur(weight); drawing the layer over itself raises its
+// alpha towards 1 while keeping the colour (colour * weight / weight), which is that normalisation.
+function drawBlurredBackground(frame, matte, w, h) {
+  const sigma = Math.max(0.5, settings.blur * Math.max(w, h) / 640);
+  const factor = Math.max(1, Math.floor(sigma / 4));
+  const sw = Math.max(1, Math.round(w / factor)), sh = Math.max(1, Math.round(h / factor));
+  resize(holes, sw, sh);
+  resize(spread, sw, sh);
+  holesCtx.globalCompositeOperation = 'copy';
+  holesCtx.drawImage(frame, 0, 0, sw, sh);
+  holesCtx.globalCompositeOperation = 'destination-out';
+  holesCtx.drawImage(matte, 0, 0, sw, sh);
+  spreadCtx.globalCompositeOperation = 'copy';
+  spreadCtx.filter = 'blur(' + (sigma / factor).toFixed(2) + 'px)';
+  spreadCtx.drawImage(holes, 0, 0);
+  spreadCtx.filter = 'none';
+  spreadCtx.globalCompositeOperation = 'source-over';
+  for (let i = 0; i < 5; i++) spreadCtx.drawImage(spread, 0, 0);
+  out.drawImage(spread, 0, 0, w, h);
+}
+
+function configure(values) {
+  Object.assign(settings, values);
+  const url = settings.background && (settings.background.url || settings.background);
+  if (settings.kind === 'replace' && !url) say('Choose a background image for "Image" first.');
+  else if (message.textContent.startsWith('Choose a background')) say('');
+  if (!url) { backgroundImage = null; return; }
+  if (backgroundImage && backgroundImage.src === url) return;
+  const image = new Image();
+  image.onload = () => { backgroundImage = image; };
+  image.src = url;
+}
+
+startButton.addEventListener('click', () => (running ? stop() : start()));
+// Leaving the Webcam tab hides the component: the camera is switched off rather than left filming unseen.
+new IntersectionObserver(() => { if (running && root.offsetParent === null) stop(); }).observe(root);
+cameraSelect.addEventListener('change', () => start(cameraSelect.value));
+window.portraitsegLive = {configure, start, stop, settings};
+if (window.portraitsegLivePending) configure(window.portraitsegLivePending);

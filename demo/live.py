@@ -1,0 +1,119 @@
+"""The live webcam's server side. The browser sends each camera frame already scaled to the model's live size
+(a small JPEG) and gets the person's alpha matte back (one byte a pixel); it composes the effect itself on a
+canvas (``live.js``), so only small images travel and the server does little but run the model."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import cv2
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from portraitseg.demo.models import ModelChoices
+from portraitseg.effects import alpha_from_prob
+from portraitseg.errors import PortraitsegError
+from portraitseg.temporal import TemporalSmoother
+
+LIVE_LONG_SIDE = 256  # the training canvas, and twice the frame rate of 320 on two cores
+MAX_FRAME_BYTES = 2_000_000
+MAX_FRAME_SIDE = 1024
+MAX_STREAMS = 64  # smoothing state kept for this many recent viewers
+ROUTE = "/portraitseg/live"
+SCRIPT = Path(__file__).with_name("live.js")
+
+
+class LiveRequestError(PortraitsegError):
+    """A frame or a setting the live endpoint refuses (answered with HTTP 400)."""
+
+
+def decode_frame(data: bytes) -> np.ndarray:
+    """RGB uint8 from the browser's JPEG (or PNG) bytes."""
+    if not data:
+        raise LiveRequestError("empty frame")
+    if len(data) > MAX_FRAME_BYTES:
+        raise LiveRequestError(f"frame of {len(data)} bytes is over the {MAX_FRAME_BYTES} byte limit")
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise LiveRequestError("the frame is not a JPEG or PNG image")
+    if max(bgr.shape[:2]) > MAX_FRAME_SIDE:
+        raise LiveRequestError(f"frame of {bgr.shape[1]}x{bgr.shape[0]} is over {MAX_FRAME_SIDE} pixels a side")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def matte_uint8(alpha: np.ndarray) -> np.ndarray:
+    """The matte as uint8, one byte a pixel: nothing to encode or decode on either side (Gradio's Brotli
+    middleware compresses the answer on the way where the browser accepts it)."""
+    return np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def setting(value: str | None, name: str, default: float, low: float, high: float) -> float:
+    """A numeric query setting, checked against its range."""
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise LiveRequestError(f"{name} must be a number, got {value!r}") from None
+    if not low <= number <= high:
+        raise LiveRequestError(f"{name} must be in [{low}, {high}], got {number}")
+    return number
+
+
+class LiveMattes:
+    """Frame in, matte out, with each viewer's temporal smoothing kept under its stream id."""
+
+    def __init__(self, models: ModelChoices) -> None:
+        self.models = models
+        self._smoothers: OrderedDict[str, TemporalSmoother] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def smoother(self, stream: str, weight: float) -> TemporalSmoother:
+        with self._lock:
+            smoother = self._smoothers.pop(stream, None) or TemporalSmoother(weight)
+            self._smoothers[stream] = smoother
+            while len(self._smoothers) > MAX_STREAMS:
+                self._smoothers.popitem(last=False)
+        smoother.weight = weight
+        return smoother
+
+    def __call__(self, data: bytes, query: dict[str, str]) -> tuple[np.ndarray, float]:
+        """The uint8 matte (H, W) of one frame and the model's milliseconds. ``query`` holds model, stream, threshold,
+        softness and smoothing, as the page sends them."""
+        model = query.get("model") or self.models.default
+        if model not in self.models.names:
+            raise LiveRequestError(f"unknown model {model!r}; this demo serves {', '.join(self.models.names)}")
+        threshold = setting(query.get("threshold"), "threshold", 0.5, 0.0, 1.0)
+        softness = setting(query.get("softness"), "softness", 0.0, 0.0, 1.0)
+        smoothing = setting(query.get("smoothing"), "smoothing", 0.5, 0.0, 0.95)
+        frame = decode_frame(data)
+        segmenter = self.models.get(model)
+        live = segmenter.at_long_side(min(segmenter.long_side, LIVE_LONG_SIDE))
+        start = time.perf_counter()
+        prob = live(frame)
+        model_ms = (time.perf_counter() - start) * 1000
+        prob = self.smoother(query.get("stream") or "", smoothing)(prob)
+        return matte_uint8(alpha_from_prob(prob, threshold, softness)), model_ms
+
+
+def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
+    """Serve ``mattes`` at ``POST /portraitseg/live`` on the page's FastAPI app: the body is the frame, the query
+    the settings; the answer the matte's bytes with its size in ``X-Width``/``X-Height``, or a 400 with the
+    reason as text."""
+
+    async def live_matte(request: Request) -> Response:
+        data = await request.body()
+        try:
+            matte, model_ms = await run_in_threadpool(mattes, data, dict(request.query_params))
+        except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
+            return PlainTextResponse(str(exc), status_code=400 if isinstance(exc, LiveRequestError) else 500)
+        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]),
+                   "X-Model-Ms": f"{model_ms:.1f}", "Cache-Control": "no-store"}
+        return Response(matte.tobytes(), media_type="application/octet-stream", headers=headers)
+
+    app.add_api_route(ROUTE, live_matte, methods=["POST"], include_in_schema=False)

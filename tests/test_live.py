@@ -1,0 +1,84 @@
+"""The live webcam's server side (demo/live.py) on the bundled model: frames in, mattes out, bad requests refused
+with a reason, each viewer smoothed on their own; and its HTTP route."""
+
+import cv2
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from portraitseg.demo.live import LIVE_LONG_SIDE, LiveMattes, LiveRequestError, add_live_route
+from portraitseg.demo.models import ModelChoices
+from tests.helpers import EXAMPLES
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+@pytest.fixture(scope="module")
+def mattes():
+    return LiveMattes(ModelChoices())
+
+
+@pytest.fixture(scope="module")
+def frame():
+    """A portrait at the size the page sends: long side 256."""
+    bgr = cv2.imread(str(EXAMPLES / "grace_hopper.jpg"))
+    h, w = bgr.shape[:2]
+    scale = LIVE_LONG_SIDE / max(h, w)
+    return cv2.cvtColor(cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA),
+                        cv2.COLOR_BGR2RGB)
+
+
+def test_matte_is_the_frames_size_and_finds_the_person(mattes, frame):
+    matte, model_ms = mattes(jpeg(frame), {"stream": "a", "smoothing": "0", "threshold": "0.5", "softness": "0"})
+    h, w = frame.shape[:2]
+    assert matte.shape == (h, w) and matte.dtype == np.uint8 and model_ms > 0
+    assert set(np.unique(matte)) <= {0, 255}  # softness 0: a hard matte
+    assert matte[h // 2 :, w // 2].mean() > 200  # her uniform, lower centre
+    assert matte[: h // 10, : w // 10].mean() < 50  # the backdrop, top-left corner
+
+
+def test_softness_gives_a_soft_edge(mattes, frame):
+    matte, _ = mattes(jpeg(frame), {"stream": "b", "smoothing": "0", "softness": "0.6"})
+    assert ((matte > 0) & (matte < 255)).any()
+
+
+def test_each_viewer_is_smoothed_on_their_own(mattes, frame):
+    black = np.zeros_like(frame)
+    settings = {"smoothing": "0.9", "softness": "1"}
+    mattes(jpeg(frame), {**settings, "stream": "viewer-1"})
+    after_person, _ = mattes(jpeg(black), {**settings, "stream": "viewer-1"})
+    fresh, _ = mattes(jpeg(black), {**settings, "stream": "viewer-2"})
+    assert after_person.astype(int).sum() > fresh.astype(int).sum() + 1000  # viewer 1 still remembers the person
+
+
+@pytest.mark.parametrize("data, query, reason", [
+    (b"", {}, "empty frame"),
+    (b"not an image", {}, "not a JPEG or PNG"),
+    (None, {"model": "nobody"}, "unknown model 'nobody'"),
+    (None, {"threshold": "high"}, "threshold must be a number"),
+    (None, {"smoothing": "1"}, "smoothing must be in"),
+])
+def test_bad_requests_are_refused_with_the_reason(mattes, frame, data, query, reason):
+    with pytest.raises(LiveRequestError, match=reason):
+        mattes(jpeg(frame) if data is None else data, query)
+
+
+def test_a_frame_larger_than_a_webcam_is_refused(mattes):
+    with pytest.raises(LiveRequestError, match="over 1024 pixels"):
+        mattes(jpeg(np.zeros((1200, 1600, 3), np.uint8)), {})
+
+
+def test_route_answers_the_matte_bytes_or_the_reason(mattes, frame):
+    app = FastAPI()
+    add_live_route(app, mattes)
+    client = TestClient(app)
+    answer = client.post("/portraitseg/live?stream=c&smoothing=0", content=jpeg(frame))
+    assert answer.status_code == 200
+    width, height = int(answer.headers["X-Width"]), int(answer.headers["X-Height"])
+    assert (height, width) == frame.shape[:2] and len(answer.content) == width * height
+    assert float(answer.headers["X-Model-Ms"]) > 0
+    refused = client.post("/portraitseg/live", content=b"junk")
+    assert refused.status_code == 400 and "not a JPEG" in refused.text
