@@ -27,6 +27,12 @@ const slots = Array.from({length: MAX_IN_FLIGHT + 2}, () => {
   const [matte, matteCtx] = layer();
   return {frame, frameCtx, matte, matteCtx, pixels: null, busy: false};
 });
+// Older browsers: Firefox before 132 has no requestVideoFrameCallback (frames are then taken once per display
+// refresh), Safari before 18 no canvas filters (the blur then comes from the reduction alone).
+const onNextFrame = 'requestVideoFrameCallback' in HTMLVideoElement.prototype
+  ? callback => video.requestVideoFrameCallback(callback)
+  : callback => requestAnimationFrame(now => callback(now, {}));
+const CANVAS_FILTERS = typeof spreadCtx.filter === 'string';
 const streamId = Math.random().toString(36).slice(2) + Date.now().toString(36);
 
 const settings = {model: '', kind: 'blur', threshold: 0.5, softness: 0.2, blur: 15, color: '#2e8b57',
@@ -87,7 +93,7 @@ async function start(deviceId) {
   running = true;
   failures = 0;
   startButton.textContent = 'Stop camera';
-  video.requestVideoFrameCallback(onCameraFrame);
+  onNextFrame(onCameraFrame);
   requestAnimationFrame(paint);
 }
 
@@ -100,7 +106,7 @@ function stop() {
 
 function onCameraFrame(now, metadata) {
   if (!running) return;
-  video.requestVideoFrameCallback(onCameraFrame);
+  onNextFrame(onCameraFrame);
   const slot = slots.find(s => !s.busy);
   if (inFlight >= MAX_IN_FLIGHT || !slot) return;  // the server is busy: skip this frame rather than queue it
   const captured = metadata.captureTime > now - 1000 && metadata.captureTime <= now ? metadata.captureTime : now;
@@ -228,7 +234,7 @@ function drawCover(image, w, h) {
 // alpha towards 1 while keeping the colour (colour * weight / weight), which is that normalisation.
 function drawBlurredBackground(frame, matte, w, h) {
   const sigma = Math.max(0.5, settings.blur * Math.max(w, h) / 640);
-  const factor = Math.max(1, Math.floor(sigma / 4));
+  const factor = CANVAS_FILTERS ? Math.max(1, Math.floor(sigma / 4)) : Math.max(1, Math.round(1.5 * sigma));
   const sw = Math.max(1, Math.round(w / factor)), sh = Math.max(1, Math.round(h / factor));
   resize(holes, sw, sh);
   resize(spread, sw, sh);
@@ -237,9 +243,9 @@ function drawBlurredBackground(frame, matte, w, h) {
   holesCtx.globalCompositeOperation = 'destination-out';
   holesCtx.drawImage(matte, 0, 0, sw, sh);
   spreadCtx.globalCompositeOperation = 'copy';
-  spreadCtx.filter = 'blur(' + (sigma / factor).toFixed(2) + 'px)';
+  if (CANVAS_FILTERS) spreadCtx.filter = 'blur(' + (sigma / factor).toFixed(2) + 'px)';
   spreadCtx.drawImage(holes, 0, 0);
-  spreadCtx.filter = 'none';
+  if (CANVAS_FILTERS) spreadCtx.filter = 'none';
   spreadCtx.globalCompositeOperation = 'source-over';
   for (let i = 0; i < 5; i++) spreadCtx.drawImage(spread, 0, 0);
   out.drawImage(spread, 0, 0, w, h);

@@ -67,10 +67,12 @@ def browser_context(playwright, person_clip, tmp_path_factory):
     context.close()
 
 
-def open_webcam_tab(playwright, demo_url, args: list[str]):
+def open_webcam_tab(playwright, demo_url, args: list[str], init_script: str | None = None):
     """A fresh Chromium started with ``args`` on the demo's Webcam tab: (browser, page)."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + args)
     page = browser.new_page()
+    if init_script:
+        page.add_init_script(init_script)
     page.goto(demo_url)
     page.get_by_role("tab", name="Webcam").click()
     return browser, page
@@ -190,6 +192,21 @@ def test_webcam_paints_the_person_segmented_live(page):
     assert rgb == [0x2E, 0x8B, 0x57]  # the page's default colour behind her
     page.locator("#live .live-start").click()
     assert page.inner_text("#live .live-start") == "Start camera"
+
+
+@pytest.mark.browser
+def test_webcam_works_without_frame_callbacks_and_canvas_filters(playwright, demo_url, person_clip):
+    """As in Firefox before 132 (no requestVideoFrameCallback) and Safari before 18 (no canvas filter)."""
+    older_browser = ("delete HTMLVideoElement.prototype.requestVideoFrameCallback;"
+                     "delete CanvasRenderingContext2D.prototype.filter;")
+    browser, page = open_webcam_tab(playwright, demo_url, camera_args(person_clip), older_browser)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
+    page.locator("#live .live-start").click()
+    page.wait_for_function("() => Number(document.querySelector('#live canvas').dataset.painted) >= 10",
+                           timeout=60_000)
+    assert not errors and page.evaluate("typeof HTMLVideoElement.prototype.requestVideoFrameCallback") == "undefined"
+    browser.close()
 
 
 @pytest.mark.browser
