@@ -4,7 +4,8 @@ of the bundled model, each in a fresh interpreter.
 
     python benchmarks/install_footprint.py [--runs 3]
 
-The package is built into a wheel once; each venv installs that wheel (for ``train``, a CPU-only torch first, as
+The package is built into a wheel once, from a copy of the files git tracks (a stale ``build/`` folder would
+otherwise slip old files into it); each venv installs that wheel (for ``train``, a CPU-only torch first, as
 ``scripts/setup.sh --test`` does). Times are medians of ``--runs`` fresh interpreters; install times are one run each
 and depend on the package caches of the machine.
 """
@@ -12,6 +13,7 @@ and depend on the package caches of the machine.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,17 @@ loaded = time.perf_counter()
 segmenter({photo!r})
 print(loaded - start, time.perf_counter() - start)
 """
+
+
+def source_copy(target: Path) -> Path:
+    """The repository's tracked and new, not ignored, files copied to ``target``."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
+    return target
 
 
 def folder_size(path: Path) -> int:
@@ -71,8 +84,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(root), str(REPO)],
-                       check=True)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(root),
+                        str(source_copy(root / "source"))], check=True)
         wheel = next(root.glob("portraitseg-*.whl"))
         rows = [measure(extras, wheel, root, args.runs) for extras in args.extras]
     keys = list(rows[0])

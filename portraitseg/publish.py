@@ -3,6 +3,7 @@ rendered from its measured figures, in one commit."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 OPTIONAL_FILES = ("model.int8.onnx", "train_config.yaml", "eval.json", "curves.png")
@@ -10,10 +11,11 @@ OPTIONAL_FILES = ("model.int8.onnx", "train_config.yaml", "eval.json", "curves.p
 
 def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: str | None = None,
          token: str | None = None, api=None, commit_message: str | None = None):
-    """Check that the checkpoint loads, export its ONNX file if it has none, render its card and upload it all.
-    Returns huggingface_hub's ``CommitInfo`` (``commit_url``, ``oid``)."""
+    """Check that the checkpoint loads, export its ONNX file if it has none, render its card and upload it all
+    (with a ``model.safetensors`` written from the weights where the folder keeps them in its ONNX file, as the
+    bundled model does). Returns huggingface_hub's ``CommitInfo`` (``commit_url``, ``oid``)."""
     from portraitseg.hub_cards.render import render_card
-    from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
     from portraitseg.zoo.export import export_onnx
     from portraitseg.zoo.hub import parse_hub_id, upload
     from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
@@ -24,7 +26,11 @@ def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: 
     if not (checkpoint / ONNX_NAME).is_file():
         export_onnx(net, config, checkpoint / ONNX_NAME)
     card = render_card(checkpoint, repo_id=repo_id)
-    files: dict[str, Path | bytes] = {WEIGHTS_NAME: checkpoint / WEIGHTS_NAME, "config.json": checkpoint / "config.json",
+    weights = checkpoint / WEIGHTS_NAME
+    if not weights.is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            weights = save_checkpoint(net, config, tmp, half=True).joinpath(WEIGHTS_NAME).read_bytes()
+    files: dict[str, Path | bytes] = {WEIGHTS_NAME: weights, "config.json": checkpoint / "config.json",
                                       ONNX_NAME: checkpoint / ONNX_NAME, "README.md": str(card).encode()}
     files.update({name: checkpoint / name for name in OPTIONAL_FILES if (checkpoint / name).is_file()})
     message = commit_message or f"Upload portraitseg {config.encoder} U-Net ({config.input_size[0]}x{config.input_size[1]})"

@@ -4,8 +4,9 @@
         --real-world coco128_person --calibration eg1800@splits/train_recommended.txt --calibration ccp_train \
         --calibration hsd_street --command "portraitseg train ..."
 
-Writes zoo/bundled/NAME/: fp16 safetensors + config.json; the float model.onnx (so serving needs no torch and
-exports nothing on first use) and model.int8.onnx (static INT8, calibrated on training images) when its mIoU is
+Writes zoo/bundled/NAME/: config.json; the float model.onnx, exported with named fp16 weights (so serving
+needs no torch and exports nothing on first use, and the torch backend and fine-tuning read their weights from it:
+one copy of the weights, no safetensors file) and model.int8.onnx (static INT8, calibrated on training images) when its mIoU is
 within 0.3 points of the float model on the test split; eval.json (test split, and with ``--real-world`` the people
 mIoU and person-free figures of that folder) and bench.json with the measured figures; training.json; README.md,
 the model card rendered from those files. The curves and logs go to docs/training/NAME/.
@@ -32,7 +33,7 @@ from portraitseg.evaluation.data import find_pairs, load_pair
 from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.zoo.catalog import BUNDLED_DIR
 from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
-from portraitseg.zoo.onnx_contract import INT8_ONNX_NAME, ONNX_NAME
+from portraitseg.zoo.onnx_contract import INT8_ONNX_NAME, ONNX_NAME, WEIGHTS_NAME
 from portraitseg.zoo.export import export_onnx
 from portraitseg.zoo.quantize import quantize_int8
 
@@ -102,7 +103,8 @@ def main() -> None:
         print(f"{label}: mIoU {results[label]['miou']:.2f}, {timings[label]['median_ms']:.2f} ms median")
     int8_loss = results["fp32"]["miou"] - results["int8"]["miou"]
     ships_int8 = int8_loss < MAX_INT8_LOSS
-    shutil.copy(float_onnx, target / ONNX_NAME)
+    export_onnx(net, config, target / ONNX_NAME, named_fp16_weights=True)  # the same outputs as float_onnx
+    (target / WEIGHTS_NAME).unlink()  # the weights now live in model.onnx
     if ships_int8:
         shutil.copy(int8_onnx, target / INT8_ONNX_NAME)
 

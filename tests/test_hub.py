@@ -176,6 +176,24 @@ def test_push_uploads_everything_in_one_commit(checkpoint_with_eval):
     assert b"91.23" in readme and b"model-index" in readme
 
 
+def test_push_writes_the_safetensors_file_of_a_folder_that_keeps_its_weights_in_onnx(checkpoint_with_eval):
+    from huggingface_hub import HfApi
+    from safetensors.torch import load
+
+    from portraitseg.publish import push
+    from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.export import export_onnx
+
+    net, config = load_checkpoint(checkpoint_with_eval)
+    export_onnx(net, config, checkpoint_with_eval / "model.onnx", named_fp16_weights=True)
+    (checkpoint_with_eval / "model.safetensors").unlink()
+    api = mock.create_autospec(HfApi, instance=True)
+    push(checkpoint_with_eval, "testorg/tiny-unet", api=api)
+    operations = {op.path_in_repo: op for op in api.create_commit.call_args.kwargs["operations"]}
+    state = load(operations["model.safetensors"].path_or_fileobj)
+    assert state.keys() == net.state_dict().keys()
+
+
 def test_push_cli_prints_url_and_commit(checkpoint_with_eval, capsys, monkeypatch):
     from huggingface_hub import HfApi
 

@@ -23,7 +23,8 @@ def test_wheel_maps_the_folders_to_subpackages_and_ships_data(wheel):
     for module in ("portraitseg/zoo/unet.py", "portraitseg/augment/transforms.py", "portraitseg/trainers/loop.py",
                    "portraitseg/demo/ui.py", "portraitseg/hub_cards/render.py", "portraitseg/hub_cards/model_card.md",
                    "portraitseg/zoo/encoders/mobilenet_v2.py", "portraitseg/cli/predict.py",
-                   "portraitseg/demo/examples/grace_hopper.jpg"):
+                   "portraitseg/demo/examples/grace_hopper.jpg", "portraitseg/demo/live.js",
+                   "portraitseg/zoo/bundled/portrait-unet-mnv2/model.onnx"):
         assert module in names, module
     assert not any(n.startswith(("tests/", "zoo/", "trainers/")) for n in names)
 

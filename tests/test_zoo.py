@@ -61,6 +61,37 @@ def test_checkpoint_round_trip_fp32_and_fp16(tmp_path):
     assert (tmp_path / "fp16" / "model.safetensors").stat().st_size < 0.6 * (tmp_path / "fp32" / "model.safetensors").stat().st_size
 
 
+def test_a_folder_can_keep_its_weights_in_its_onnx_file_alone(tmp_path):
+    """As the bundled model does: batch norm kept as nodes, named fp16 weights; torch reads them back."""
+    import onnxruntime as ort
+
+    from portraitseg.zoo.export import export_onnx
+
+    config = tiny_config()
+    model = build_model(config).eval()
+    folder = save_checkpoint(model, config, tmp_path / "onnx-only", half=True)
+    half, _ = load_checkpoint(folder)
+    export_onnx(half, config, folder / "model.onnx", named_fp16_weights=True)
+    (folder / "model.safetensors").unlink()
+    loaded, _ = load_checkpoint(folder)
+    for key, value in half.state_dict().items():
+        if not key.endswith("num_batches_tracked"):  # step counters are not weights: they start again at 0
+            assert torch.equal(loaded.state_dict()[key], value), key
+    x = torch.rand(1, 3, 64, 64) * 255
+    served = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        np.testing.assert_allclose(served.run(None, {"image": x.numpy()})[0], torch.sigmoid(loaded(x)).numpy(),
+                                   atol=1e-5)
+
+    started = build_model(config, pretrained=str(folder))  # a new model from its encoder
+    for key, value in started.encoder.state_dict().items():
+        assert torch.equal(value, loaded.encoder.state_dict()[key]), key
+
+    export_onnx(half, config, folder / "model.onnx")  # an ordinary export: batch norm folded, weights unnamed
+    with pytest.raises(CheckpointError, match="holds no named weights"):
+        load_checkpoint(folder)
+
+
 def test_bad_checkpoints_fail_with_the_reason(tmp_path):
     config = tiny_config()
     good = save_checkpoint(build_model(config), config, tmp_path / "good")

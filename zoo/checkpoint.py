@@ -1,4 +1,6 @@
-"""Checkpoints: ``model.safetensors`` + ``config.json`` in one folder, loaded strictly, never unpickled."""
+"""Checkpoints: ``model.safetensors`` + ``config.json`` in one folder, loaded strictly, never unpickled. A folder
+without ``model.safetensors`` may carry its weights in a ``model.onnx`` exported with named fp16 weights (the
+bundled model does: one copy of the weights instead of two)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from safetensors.torch import load_file, save_file
 from portraitseg.errors import CheckpointError
 from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import ModelConfig
-from portraitseg.zoo.onnx_contract import WEIGHTS_NAME
+from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
 from portraitseg.zoo.unet import UNet, build_model
 
 
@@ -34,14 +36,18 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
         raise CheckpointError(f"checkpoint folder not found: {directory}")
     config = ModelConfig.load(directory)
     weights = directory / WEIGHTS_NAME
-    if not weights.is_file():
+    if weights.is_file():
+        try:
+            state = load_file(str(weights))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise CheckpointError(f"{weights} is corrupt or not a safetensors file: {exc}") from exc
+    elif (directory / ONNX_NAME).is_file():
+        weights = directory / ONNX_NAME
+        state = weights_from_onnx(weights)
+    else:
         pickles = sorted(p.name for p in directory.glob("*") if p.suffix in {".pt", ".pth", ".bin", ".ckpt"})
         hint = f" (found {pickles}: pickle files are never loaded; convert them to safetensors)" if pickles else ""
         raise CheckpointError(f"{weights} not found{hint}")
-    try:
-        state = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{weights} is corrupt or not a safetensors file: {exc}") from exc
     not_finite = sorted(k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all())
     if not_finite:
         raise CheckpointError(f"{weights} holds NaN or infinite values in {len(not_finite)} tensors, e.g. "
@@ -62,3 +68,32 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
         )
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
     return model.eval(), config
+
+
+def weights_from_onnx(path: Path) -> dict[str, torch.Tensor]:
+    """The state dict stored in an ONNX file exported with ``named_fp16_weights`` (float32 tensors). Batch-norm
+    step counters are not exported (they are not weights): they come back as 0."""
+    from portraitseg.extras import require
+
+    onnx = require("onnx", f"reading the weights stored in {path}")
+    from onnx import numpy_helper
+
+    from portraitseg.zoo.export import FP16_SUFFIX, WEIGHT_PREFIX
+
+    try:
+        graph = onnx.load(str(path)).graph
+    except Exception as exc:  # onnx raises DecodeError and others for damaged files
+        raise CheckpointError(f"{path} is corrupt or not an ONNX file: {exc}") from exc
+    named = [init for init in graph.initializer if init.name.startswith(WEIGHT_PREFIX)]
+    if not any(init.name.endswith(FP16_SUFFIX) for init in named):
+        raise CheckpointError(f"{path.parent}: no {WEIGHTS_NAME}, and {path.name} holds no named weights (it was "
+                              f"exported with batch norm folded): the torch backend and training need the "
+                              f"safetensors file")
+    state = {}
+    for init in named:
+        array = numpy_helper.to_array(init)
+        key = init.name[len(WEIGHT_PREFIX):].removesuffix(FP16_SUFFIX)
+        state[key] = torch.from_numpy(array.astype("float32") if array.dtype == "float16" else array.copy())
+        if key.endswith(".running_mean"):
+            state[key.removesuffix("running_mean") + "num_batches_tracked"] = torch.tensor(0)
+    return state

@@ -95,12 +95,17 @@ class MobileNetV2Encoder(Encoder):
         path = Path(path)
         if path.is_dir():
             candidates = sorted(path.glob("*.safetensors")) + sorted(path.glob("*.pth"))
+            candidates += [path / "model.onnx"] if (path / "model.onnx").is_file() else []  # the bundled model
             if not candidates:
-                raise CheckpointError(f"no .pth or .safetensors file in {path}")
+                raise CheckpointError(f"no .pth, .safetensors or model.onnx file in {path}")
             path = candidates[0]
         if not path.is_file():
             raise CheckpointError(f"ImageNet weights not found: {path}")
-        if path.suffix == ".safetensors":
+        if path.suffix == ".onnx":
+            from portraitseg.zoo.checkpoint import weights_from_onnx
+
+            state = weights_from_onnx(path)
+        elif path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
             state = load_file(str(path))
