@@ -1,6 +1,6 @@
 // The live webcam (run by Gradio as the live component's js_on_load, with `element` its root).
 // Each camera frame is scaled to the model's live size and sent as a small JPEG; the server answers with the
-// person's alpha matte (a small PNG, see live.py) and the effect is composed here, on a canvas, with the frame
+// person's alpha matte, one byte a pixel (live.py), and the effect is composed here, on a canvas, with the frame
 // the matte belongs to. Painting happens in requestAnimationFrame, so every composed frame is a painted one.
 const root = element.querySelector('.live');
 const LONG_SIDE = Number(root.dataset.longSide);
@@ -76,10 +76,10 @@ async function start(deviceId) {
     return;
   }
   say('Waiting for the camera…');
-  const video_constraints = {width: {ideal: 640}, height: {ideal: 480}, frameRate: {ideal: 30}};
-  if (deviceId) video_constraints.deviceId = {exact: deviceId};
+  const videoConstraints = {width: {ideal: 640}, height: {ideal: 480}, frameRate: {ideal: 30}};
+  if (deviceId) videoConstraints.deviceId = {exact: deviceId};
   try {
-    stream = await navigator.mediaDevices.getUserMedia({video: video_constraints, audio: false});
+    stream = await navigator.mediaDevices.getUserMedia({video: videoConstraints, audio: false});
   } catch (error) {
     say(CAMERA_ERRORS[error.name] || 'The camera could not be started: ' + error.message);
     return;
@@ -151,6 +151,7 @@ async function send(slot, captured) {
     if (!response.ok) throw new Error(await response.text());
     putMatte(slot, new Uint8Array(await response.arrayBuffer()), Number(response.headers.get('X-Width')),
              Number(response.headers.get('X-Height')));
+    if (failures) say('');  // the server answers again: its error no longer applies
     failures = 0;
     if (latest === null || id > latest.id) {
       if (latest) latest.slot.busy = false;  // painted already, or superseded
