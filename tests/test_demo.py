@@ -231,9 +231,11 @@ def test_webcam_offers_a_camera_selector_when_there_are_several(playwright, demo
                            timeout=60_000)
     select = page.locator("#live select.live-camera")
     assert select.is_visible() and select.locator("option").count() == 2
-    select.select_option(index=1)  # switching restarts the stream on the other camera
-    page.wait_for_function("() => document.querySelector('#live .live-start').textContent === 'Stop camera'",
-                           timeout=30_000)
+    other = select.locator("option").nth(1).get_attribute("value")
+    select.select_option(other)  # switching restarts the stream on the other camera
+    page.wait_for_function("(id) => document.querySelector('#live .live-start').textContent === 'Stop camera' && "
+                           "document.querySelector('#live video').srcObject?.getVideoTracks()[0]"
+                           ".getSettings().deviceId === id", arg=other, timeout=30_000)
     page.get_by_role("tab", name="Photos").click()  # leaving the tab switches the camera off
     page.wait_for_function("() => document.querySelector('#live .live-start').textContent === 'Start camera'",
                            timeout=30_000)

@@ -17,7 +17,6 @@ from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
 from portraitseg.zoo.unet import UNet, build_model
 
 
-
 def save_checkpoint(model: UNet, config: ModelConfig, directory: str | Path, half: bool = False) -> Path:
     """Write the weights (fp16 when ``half``) and config atomically; returns the folder."""
     directory = Path(directory)

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from portraitseg.errors import CheckpointError
 from portraitseg.zoo.encoders.base import Encoder
+from portraitseg.zoo.onnx_contract import ONNX_NAME
 
 # (expansion t, channels c, repeats n, first stride s), as in the paper and torchvision.
 _SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
@@ -95,9 +96,9 @@ class MobileNetV2Encoder(Encoder):
         path = Path(path)
         if path.is_dir():
             candidates = sorted(path.glob("*.safetensors")) + sorted(path.glob("*.pth"))
-            candidates += [path / "model.onnx"] if (path / "model.onnx").is_file() else []  # the bundled model
+            candidates += [path / ONNX_NAME] if (path / ONNX_NAME).is_file() else []  # the bundled model
             if not candidates:
-                raise CheckpointError(f"no .pth, .safetensors or model.onnx file in {path}")
+                raise CheckpointError(f"no .pth, .safetensors or {ONNX_NAME} file in {path}")
             path = candidates[0]
         if not path.is_file():
             raise CheckpointError(f"ImageNet weights not found: {path}")
