@@ -9,6 +9,7 @@ see :class:`portraitseg.trainers.data.TrainingSet`) before training starts.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -22,11 +23,18 @@ from portraitseg.geometry import binary_mask, cover_crop, resize
 from portraitseg.image_io import IMAGE_SUFFIXES, read_image
 
 
+log = logging.getLogger(__name__)
+DEFAULT_BACKGROUNDS = "backgrounds"  # under $PORTRAITSEG_DATA; optional, unlike a folder named in a config
+
+
 class SamplePool(Protocol):
-    """Random access to decoded training pairs: uint8 RGB (H, W, 3) and uint8 0/255 mask (H, W)."""
+    """Random access to decoded training pairs: uint8 RGB (H, W, 3) and uint8 label (H, W) of 0 / 255 /
+    ``IGNORE_LABEL``; ``person_free`` lists the indices of pairs with nobody in them."""
 
     @property
     def pool_size(self) -> int: ...
+
+    person_free: list[int]
 
     def pool_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -52,20 +60,39 @@ def person_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def cut_person(image: np.ndarray, mask: np.ndarray) -> Cutout | None:
-    """The bounding box of the mask's person pixels, or None where the mask is empty."""
+    """The bounding box of the mask's person pixels, or None where the mask is empty. Unknown label pixels
+    (``IGNORE_LABEL``) are left out of the cut-out's mask."""
     box = person_box(mask)
     if box is None:
         return None
     y0, y1, x0, x1 = box
     h, w = mask.shape
-    return Cutout(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], y0 == 0, y1 == h, x0 == 0, x1 == w)
+    return Cutout(image[y0:y1, x0:x1], binary_mask(mask[y0:y1, x0:x1]), y0 == 0, y1 == h, x0 == 0, x1 == w)
+
+
+def crop_body(cutout: Cutout, rng: np.random.Generator) -> Cutout | None:
+    """A part of the person with the head left out, as photos show bodies without faces: the lower 40-75%
+    (torso and legs, or legs alone), or the left or right 35-65% of a person (an arm, a side of a back). The cut
+    side is marked as touching the border, so it is pasted against the canvas's edge like any cut person.
+    None where the part holds no person pixels."""
+    h, w = cutout.mask.shape
+    if rng.random() < 0.6:
+        y0 = int(h * rng.uniform(0.25, 0.6))
+        part = Cutout(cutout.image[y0:], cutout.mask[y0:], True, cutout.bottom, cutout.left, cutout.right)
+    elif rng.random() < 0.5:
+        x1 = max(1, int(w * rng.uniform(0.35, 0.65)))
+        part = Cutout(cutout.image[:, :x1], cutout.mask[:, :x1], cutout.top, cutout.bottom, cutout.left, True)
+    else:
+        x0 = int(w * rng.uniform(0.35, 0.65))
+        part = Cutout(cutout.image[:, x0:], cutout.mask[:, x0:], cutout.top, cutout.bottom, True, cutout.right)
+    return part if part.mask.size and part.mask.max() > 127 else None
 
 
 def person_free_window(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
                        min_share: float = 0.08) -> np.ndarray | None:
     """A strip of ``image`` left of, right of, above or below every labelled person (picked with probability
     proportional to its area), or None where no strip holds ``min_share`` of the photo."""
-    box = person_box(mask)
+    box = person_box(np.where(mask > 0, 255, 0))  # unknown pixels may hide a person: keep out of them too
     if box is None:
         return image
     h, w = mask.shape
@@ -124,11 +151,13 @@ class CopyPaste(Augmenter):
     the way to the canvas's. With probability ``objects``, 1 to ``max_objects`` things that are not people
     (person-free picture cut to a random blob, pasted the same way) join the composite, person-free ones included,
     so that "something pasted" or "a big central object" is no shortcut for "person"; an object pasted over a
-    person hides that part of them. Person-free pictures come from ``backgrounds`` (a folder of person-free
-    photos, relative paths under ``$PORTRAITSEG_DATA``) or from person-free windows of the training photos."""
+    person hides that part of them. A share ``body_crop`` of pasted people is a part of a person with the head
+    outside the frame (:func:`crop_body`). Person-free pictures are, with probability ``photo_share``, a whole
+    person-free photo (from ``backgrounds``, one or more folders under ``$PORTRAITSEG_DATA``, or a person-free
+    training pair: animals, food, furniture), otherwise a person-free window of a training photo."""
 
     p: float = 0.5
-    empty: float = 0.4
+    empty: float = 0.2
     background_canvas: float = 0.5
     max_people: int = 5
     min_height: float = 0.1
@@ -137,7 +166,9 @@ class CopyPaste(Augmenter):
     colour_match: float = 0.5
     objects: float = 0.5
     max_objects: int = 2
-    backgrounds: str | None = "backgrounds"
+    body_crop: float = 0.25
+    photo_share: float = 0.6
+    backgrounds: str | list[str] | None = DEFAULT_BACKGROUNDS
     pool: SamplePool | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -147,18 +178,32 @@ class CopyPaste(Augmenter):
             raise ValueError("need max_people >= 1 and 0 < min_height <= max_height")
         if not 0 <= self.objects <= 1 or self.max_objects < 1:
             raise ValueError("objects is a probability in [0, 1] and max_objects at least 1")
+        if not 0 <= self.body_crop <= 1 or not 0 <= self.photo_share <= 1:
+            raise ValueError("body_crop and photo_share are probabilities in [0, 1]")
         self._background_files = self._find_backgrounds()
         self._background_cache: dict[int, np.ndarray] = {}
 
     def _find_backgrounds(self) -> list[Path]:
+        """The person-free photos of the ``backgrounds`` folders. The default folder may be missing (a user's own
+        data set has none): then the training photos' person-free windows and pairs serve alone, as logged. A folder
+        named on purpose must exist."""
         if not self.backgrounds:
             return []
-        folder = resolve_data_dir(self.backgrounds)
-        folder = folder / "images" if (folder / "images").is_dir() else folder
-        if not folder.is_dir():
-            raise ValueError(f"copy_paste backgrounds folder not found: {folder} (set backgrounds=null to use "
-                             "person-free windows of the training photos only)")
-        return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files: list[Path] = []
+        for name in [self.backgrounds] if isinstance(self.backgrounds, str) else self.backgrounds:
+            folder = resolve_data_dir(name)
+            folder = folder / "images" if (folder / "images").is_dir() else folder
+            if not folder.is_dir():
+                if name == DEFAULT_BACKGROUNDS:
+                    log.info("copy_paste: no %s folder at %s; person-free pictures come from the training photos "
+                             "(their person-free pairs and the parts beside their people)", name, folder)
+                    continue
+                raise ValueError(f"copy_paste backgrounds folder not found: {folder} (set backgrounds=null to use "
+                                 "person-free windows of the training photos only)")
+            found = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            log.info("copy_paste: %d person-free photos from %s", len(found), folder)
+            files += found
+        return files
 
     def bind(self, pool: SamplePool) -> None:
         """Draw people and person-free windows from ``pool`` (the training set)."""
@@ -179,12 +224,22 @@ class CopyPaste(Augmenter):
         out_image, out_mask = image.astype(np.float32), mask.copy()
         for kind in rng.permutation(pastes):
             if kind == "person":
-                cutout = cut_person(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))))
+                cutout = self._person(rng)
+                if cutout is not None and rng.random() < self.body_crop:
+                    cutout = crop_body(cutout, rng)
                 if cutout is not None:
                     self._paste(cutout, out_image, out_mask, rng, self.min_height, self.max_height, is_person=True)
             else:
                 self._paste(self._object(canvas, rng), out_image, out_mask, rng, 0.15, 0.8, is_person=False)
         return np.clip(out_image, 0, 255).astype(np.uint8), out_mask
+
+    def _person(self, rng: np.random.Generator, tries: int = 4) -> Cutout | None:
+        """A person cut from a random training pair (person-free pairs in the pool are passed over)."""
+        for _ in range(tries):
+            cutout = cut_person(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))))
+            if cutout is not None:
+                return cutout
+        return None
 
     def _object(self, canvas: tuple[int, int], rng: np.random.Generator) -> Cutout:
         """A person-free picture cut to a random smooth blob: a pasted thing that is not a person."""
@@ -193,18 +248,25 @@ class CopyPaste(Augmenter):
         return Cutout(self._person_free((h, w), rng), random_blob(h, w, rng), False, False, False, False)
 
     def _person_free(self, canvas: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-        """A canvas-sized person-free picture: a background photo, or a window of a training photo beside, above or
+        """A canvas-sized person-free picture: a person-free photo, or a window of a training photo beside, above or
         below its people; a synthetic one where neither is at hand."""
-        if self._background_files and rng.random() < 0.4:
-            k = int(rng.integers(len(self._background_files)))
-            if k not in self._background_cache:
-                self._background_cache[k] = read_image(self._background_files[k])
-            return cover_crop(self._background_cache[k], None, canvas, rng)[0]
+        free = list(getattr(self.pool, "person_free", ()))
+        photos = len(self._background_files) + len(free)
+        if photos and rng.random() < self.photo_share:
+            k = int(rng.integers(photos))
+            return cover_crop(self._photo(k) if k < len(self._background_files) else
+                              self.pool.pool_pair(free[k - len(self._background_files)])[0], None, canvas, rng)[0]
         for _ in range(4):
             window = person_free_window(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))), rng)
             if window is not None:
                 return cover_crop(window, None, canvas, rng)[0]
         return synthetic_background(*canvas, rng)
+
+    def _photo(self, k: int) -> np.ndarray:
+        """Background photo ``k``, decoded on first use."""
+        if k not in self._background_cache:
+            self._background_cache[k] = read_image(self._background_files[k])
+        return self._background_cache[k]
 
     def _paste(self, cutout: Cutout, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
                min_height: float, max_height: float, is_person: bool) -> None:
@@ -213,6 +275,10 @@ class CopyPaste(Augmenter):
         ch, cw = mask.shape
         height = ch * float(np.exp(rng.uniform(np.log(min_height), np.log(max_height))))
         scale = min(height / cutout.mask.shape[0], 1.5 * cw / cutout.mask.shape[1])
+        if cutout.top and cutout.bottom:  # cut at both ends: span the canvas, so neither cut shows inside it
+            scale = max(scale, ch / cutout.mask.shape[0])
+        if cutout.left and cutout.right:
+            scale = max(scale, cw / cutout.mask.shape[1])
         ph, pw = max(2, round(cutout.mask.shape[0] * scale)), max(2, round(cutout.mask.shape[1] * scale))
         person, alpha = resize(cutout.image, ph, pw), resize(cutout.mask, ph, pw)
         left, right = cutout.left, cutout.right

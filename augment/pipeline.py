@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from portraitseg.errors import AugmenterError
 from portraitseg.plugins import get_registry
 
 DEFAULT_AUGMENTATIONS: list[dict[str, Any]] = [
@@ -29,7 +30,7 @@ def parse_spec(spec: str) -> dict[str, Any]:
     for item in filter(None, (s.strip() for s in rest.split(","))):
         key, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"augmenter parameter {item!r} in {spec!r} is not key=value")
+            raise AugmenterError(f"augmenter parameter {item!r} in {spec!r} is not key=value")
         if value.strip().lower() in {"none", "null"}:
             entry[key.strip()] = None
             continue
@@ -52,8 +53,8 @@ class Pipeline:
             params = {k: v for k, v in spec.items() if k != "name"}
             try:
                 self.augmenters.append(registry.create(spec["name"], **params))
-            except TypeError as exc:
-                raise ValueError(f"bad parameters for augmenter {spec['name']!r}: {exc}") from exc
+            except (TypeError, ValueError) as exc:
+                raise AugmenterError(f"bad parameters for augmenter {spec['name']!r}: {exc}") from None
 
     @staticmethod
     def rng_for(seed: int, epoch: int, index: int) -> np.random.Generator:

@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from portraitseg.geometry import PAD_VALUE
+
 Pair = tuple[np.ndarray, np.ndarray]
 
 
@@ -62,8 +64,9 @@ class JpegQuality(Augmenter):
 @dataclass
 class ScaleRotateCrop(Augmenter):
     """Random zoom (below 1 zooms out: the person gets smaller, as in half- and full-body shots), rotation and
-    shift, on the same canvas. The mask is warped with nearest-neighbour; uncovered areas are filled by mirroring
-    the picture (and its mask) at the border, so no flat frame that no real photo has becomes a cue."""
+    shift, on the same canvas. The mask is warped with nearest-neighbour. Uncovered areas are filled with the
+    letterbox's mid-grey and labelled background: mirroring the border would draw upside-down heads and hair
+    there and label them person."""
 
     scale_low: float = 0.55
     scale_high: float = 1.25
@@ -76,8 +79,10 @@ class ScaleRotateCrop(Augmenter):
         angle = rng.uniform(-self.max_rotate, self.max_rotate)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
         matrix[:, 2] += rng.uniform(-self.max_shift, self.max_shift, 2) * (w, h)
-        image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        mask = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+        image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=(PAD_VALUE,) * 3)
+        mask = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=0)
         return image, mask
 
 

@@ -62,6 +62,30 @@ def zoo_entries(names, threads, frame):
     return entries
 
 
+def write_bench_records(entries, names, command: str, hardware: str, frame) -> None:
+    """Each bundled model's latency from this run into its bench.json, and its card re-rendered: the card, the README
+    and docs/benchmarks.md quote one run."""
+    import json
+
+    from portraitseg.hub_cards.render import render_card
+    from portraitseg.zoo.catalog import BUNDLED_DIR
+
+    for name, folder in names.items():
+        if Path(folder).resolve().parent != BUNDLED_DIR.resolve():
+            continue
+        record = {"run": command, "hardware": hardware, "frame": f"{frame.shape[1]}x{frame.shape[0]}"}
+        for e in entries:
+            if e.name in (name, f"{name} INT8"):
+                record["input"] = e.input_desc
+                record["int8" if e.name.endswith("INT8") else "fp32"] = {
+                    "median_ms": round(float(np.median(e.samples)), 2),
+                    "p95_ms": round(float(np.percentile(e.samples, 95)), 2),
+                    "provider": e.segmenter.provider, "threads": e.segmenter.backend.threads}
+        (Path(folder) / "bench.json").write_text(json.dumps(record, indent=2) + "\n")
+        (Path(folder) / "README.md").write_text(str(render_card(folder, model_name=name)))
+        print(f"wrote {folder}/bench.json and its card")
+
+
 def plot(entries, path: Path, title: str) -> None:
     import matplotlib
 
@@ -141,9 +165,12 @@ def main() -> None:
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
     split = f"{Path(args.data).name} {Path(args.split).stem if args.split else ''}".strip()
-    text = (f"# Benchmark: accuracy and CPU latency\n\nOne run of `{' '.join(sys.argv)}` on {cpu}, "
-            f"{args.threads} threads for every model; {len(pairs)} images of {split}. Accuracy as GUIDE section 5 "
-            f"(mean per-image person IoU at original size, threshold 0.5; boundary F within 3 px). Latency: the "
+    command = " ".join(["python benchmarks/compare.py"] + [Path(a).name if Path(a).is_absolute() else a
+                                                            for a in sys.argv[1:]])  # no paths of this machine
+    text = (f"# Benchmark: accuracy and CPU latency\n\nOne run of `{command}` on {cpu}, "
+            f"{args.threads} threads for every model; {len(pairs)} images of {split}. Accuracy as defined in "
+            f"[metrics.md](metrics.md) (mean per-image person IoU at original size, threshold 0.5; boundary F within "
+            f"3 px). Latency: the "
             f"model call on its prepared input for a {frame.shape[1]}x{frame.shape[0]} frame, "
             f"{args.rounds} interleaved rounds of {args.calls} calls per model."
             + (f" Real-world columns: {real_name} (validation only, never trained on), "
@@ -152,6 +179,7 @@ def main() -> None:
             + f"\n\n![accuracy vs latency]({args.plot.name})\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
+    write_bench_records(entries, names, command, f"{cpu}, {args.threads} threads", frame)
     plot(entries, args.plot, f"{split}: accuracy vs latency ({args.threads} threads)")
     print(text)
 

@@ -1,6 +1,6 @@
-"""What a new user pays: for a fresh venv with ``portraitseg[cpu]`` (serving) and with ``[cpu,train]``, the install
-time, the venv's size on disk, ``import portraitseg; portraitseg.load()`` time and the time to the first prediction
-of the bundled model, each in a fresh interpreter.
+"""What a new user pays: for a fresh venv with ``portraitseg[cpu]`` (the library), ``[cpu,demo]`` (with the web
+demo) and ``[cpu,train]``, the install time, the venv's size on disk, ``import portraitseg; portraitseg.load()``
+time and the time to the first prediction of the bundled model, each in a fresh interpreter.
 
     python benchmarks/install_footprint.py [--runs 3]
 
@@ -80,7 +80,7 @@ def measure(extras: str, wheel: Path, root: Path, runs: int) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="fresh interpreters per venv for the timings")
-    parser.add_argument("--extras", nargs="+", default=["cpu", "cpu,train"])
+    parser.add_argument("--extras", nargs="+", default=["cpu", "cpu,demo", "cpu,train"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

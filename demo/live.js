@@ -36,7 +36,7 @@ const CANVAS_FILTERS = typeof spreadCtx.filter === 'string';
 const streamId = Math.random().toString(36).slice(2) + Date.now().toString(36);
 
 const settings = {model: '', kind: 'blur', threshold: 0.5, softness: 0.2, blur: 15, color: '#2e8b57',
-                  background: null, smoothing: 0.5};
+                  background: null, smoothing: 0.9};
 let backgroundImage = null;
 let stream = null, running = false, inFlight = 0, sent = 0, latest = null, shownId = 0, failures = 0, count = 0;
 const painted = [];  // [paint time, capture time, model ms] of recent painted frames, for the stats line

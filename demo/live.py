@@ -5,7 +5,9 @@ canvas (``live.js``), so only small images travel and the server does little but
 from __future__ import annotations
 
 import gzip
+import io
 import threading
+import warnings
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -14,12 +16,13 @@ import cv2
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
+from PIL import Image, UnidentifiedImageError
 from starlette.concurrency import run_in_threadpool
 
 from portraitseg.demo.models import ModelChoices
 from portraitseg.effects import alpha_from_prob
 from portraitseg.errors import PortraitsegError
-from portraitseg.temporal import TemporalSmoother
+from portraitseg.temporal import DEFAULT_SMOOTHING, TemporalSmoother
 
 LIVE_LONG_SIDE = 256  # the training canvas, and twice the frame rate of 320 on two cores
 MAX_FRAME_BYTES = 2_000_000
@@ -32,13 +35,54 @@ SCRIPT = Path(__file__).with_name("live.js")
 class LiveRequestError(PortraitsegError):
     """A frame or a setting the live endpoint refuses (answered with HTTP 400)."""
 
+    status = 400
+
+
+class FrameTooLarge(LiveRequestError):
+    """A request body over :data:`MAX_FRAME_BYTES` (answered with HTTP 413, unread past the limit)."""
+
+    status = 413
+
+
+async def read_body(request: Request, limit: int = MAX_FRAME_BYTES) -> bytes:
+    """The request body, refused by its Content-Length before reading, or as soon as more than ``limit`` bytes have
+    arrived (chunked bodies too), so a huge body never sits in memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise FrameTooLarge(f"frame of {declared} bytes is over the {limit} byte limit")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise FrameTooLarge(f"frame of over {limit} bytes is over the {limit} byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def frame_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the image header alone, before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                if im.format not in {"JPEG", "PNG"}:
+                    raise LiveRequestError(f"the frame is {im.format}, not a JPEG or PNG image")
+                return im.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise LiveRequestError("the frame is not a JPEG or PNG image") from None
+    except Image.DecompressionBombError:
+        raise LiveRequestError(f"the frame's header declares an image over {MAX_FRAME_SIDE} pixels a side") from None
+
 
 def decode_frame(data: bytes) -> np.ndarray:
-    """RGB uint8 from the browser's JPEG (or PNG) bytes."""
+    """RGB uint8 from the browser's JPEG (or PNG) bytes; the size in the header is checked before decoding."""
     if not data:
         raise LiveRequestError("empty frame")
     if len(data) > MAX_FRAME_BYTES:
-        raise LiveRequestError(f"frame of {len(data)} bytes is over the {MAX_FRAME_BYTES} byte limit")
+        raise FrameTooLarge(f"frame of {len(data)} bytes is over the {MAX_FRAME_BYTES} byte limit")
+    width, height = frame_size(data)
+    if max(width, height) > MAX_FRAME_SIDE:
+        raise LiveRequestError(f"frame of {width}x{height} is over {MAX_FRAME_SIDE} pixels a side")
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
         raise LiveRequestError("the frame is not a JPEG or PNG image")
@@ -91,7 +135,7 @@ class LiveMattes:
             raise LiveRequestError(f"unknown model {model!r}; this demo serves {', '.join(self.models.names)}")
         threshold = setting(query.get("threshold"), "threshold", 0.5, 0.0, 1.0)
         softness = setting(query.get("softness"), "softness", 0.0, 0.0, 1.0)
-        smoothing = setting(query.get("smoothing"), "smoothing", 0.5, 0.0, 0.95)
+        smoothing = setting(query.get("smoothing"), "smoothing", DEFAULT_SMOOTHING, 0.0, 0.95)
         frame = decode_frame(data)
         segmenter = self.models.get(model)
         live = segmenter.at_long_side(min(segmenter.long_side, LIVE_LONG_SIDE))
@@ -108,11 +152,11 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
     ``X-Width``/``X-Height``, or a 400 with the reason as text."""
 
     async def live_matte(request: Request) -> Response:
-        data = await request.body()
         try:
+            data = await read_body(request)
             matte, model_ms = await run_in_threadpool(mattes, data, dict(request.query_params))
         except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
-            return PlainTextResponse(str(exc), status_code=400 if isinstance(exc, LiveRequestError) else 500)
+            return PlainTextResponse(str(exc), status_code=getattr(exc, "status", 500))
         headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]),
                    "X-Model-Ms": f"{model_ms:.1f}", "Cache-Control": "no-store"}
         body = matte.tobytes()

@@ -20,6 +20,7 @@ from portraitseg.demo.models import ModelChoices
 from portraitseg.demo.processing import DEMO_MAX_PIXELS, process_photo
 from portraitseg.effects import Effect
 from portraitseg.errors import EffectError, PortraitsegError
+from portraitseg.temporal import DEFAULT_SMOOTHING
 
 MAX_FILE_SIZE = "15mb"
 RESULT_TTL_S = 600
@@ -56,6 +57,24 @@ PRIVACY = (f"Photos and webcam frames (scaled to {LIVE_LONG_SIDE} pixels) are se
            f"page, processed in memory and not stored; the result files offered for download are deleted after "
            f"{RESULT_TTL_S // 60} minutes and when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} "
            f"megapixels are processed at that size.")
+
+
+def name_unreadable_uploads(component: gr.Image) -> gr.Image:
+    """Gradio decodes an image upload before our code runs; make a file it cannot read an error that names the
+    user's file, never the server's temporary path. (Wrapped on the instance: a subclass of a Gradio component
+    would make Gradio write a type-stub file beside this module.)"""
+    preprocess = component.preprocess
+
+    def named(payload):
+        try:
+            return preprocess(payload)
+        except Exception:  # PIL's many errors for a damaged or unsupported file
+            name = getattr(payload, "orig_name", None) or "the background image"
+            raise gr.Error(f"{name}: not a readable image; choose a JPEG, PNG or WebP picture",
+                           print_exception=False) from None
+
+    component.preprocess = named
+    return component
 
 
 def user_message(exc: Exception, path: str) -> str:
@@ -108,7 +127,7 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
             return [], [], None, [], ""
         request_dir = Path(tempfile.mkdtemp(dir=result_dir))
         shown, masks, files = [], [], []
-        for result in results.values():
+        for number, result in enumerate(results.values()):
             prob = result.prob.astype(np.float32)
             picture = effect.preview(result.image, prob)
             shown.append((picture, result.name))
@@ -116,8 +135,9 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
             stem = Path(result.name).stem
             for suffix, array in (("composite", picture if effect.kind != "cutout" else None),
                                   ("cutout", Effect("cutout", effect.threshold, effect.softness)(result.image, prob))):
-                if array is not None:
-                    path = request_dir / f"{stem}_{suffix}.png"
+                if array is not None:  # a folder per photo: two uploads may share a file name
+                    path = request_dir / str(number) / f"{stem}_{suffix}.png"
+                    path.parent.mkdir(exist_ok=True)
                     Image.fromarray(array).save(path)
                     files.append(str(path))
         first = next(iter(results.values()))
@@ -179,8 +199,9 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
                 blur = gr.Slider(2, 40, 15, step=1, label="Blur strength", elem_id="blur",
                                  info="How strongly the background is blurred.")
                 color = gr.ColorPicker("#2e8b57", label="Colour", visible=False, elem_id="color")
-                image = gr.Image(type="filepath", label="Background image", sources=["upload"], height=120,
-                                 visible=False, elem_id="background-image")
+                image = name_unreadable_uploads(gr.Image(
+                    type="filepath", label="Background image", sources=["upload"], height=120, visible=False,
+                    elem_id="background-image"))
         effect_inputs = [kind, threshold, softness, blur, color, image]
         model.change(models.describe, model, info, api_visibility="undocumented")
         kind.change(control_visibility, kind, [blur, color, image, softness, effect_help],
@@ -215,8 +236,9 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
                         "drawn in your browser. The Look settings below apply.")
             gr.HTML(LIVE_HTML, elem_id="live", js_on_load=SCRIPT.read_text(), css_template=LIVE_CSS,
                     apply_default_css=False)
-            smoothing = gr.Slider(0.0, 0.9, 0.5, step=0.1, label="Temporal smoothing", elem_id="smoothing",
-                                  info="Blends each mask with the last one: less flicker, a little lag.")
+            smoothing = gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing",
+                                  elem_id="smoothing", info="Holds back edge flicker where the picture is still; "
+                                  "moving parts follow at once.")
         live_settings = [model, *effect_inputs, smoothing]
         gr.on([app.load, *(c.change for c in live_settings)], None, live_settings, None, js=LIVE_CONFIGURE,
               api_visibility="private")

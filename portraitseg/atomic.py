@@ -8,6 +8,24 @@ from pathlib import Path
 from typing import Callable
 
 
+def writable_path(path: str | Path, folder: bool = False) -> Path:
+    """``path`` checked before any work is done for it: a file to write must not be a folder, a folder to write into
+    must not be a file, and no parent may be a file. Raises :class:`PortraitsegError` saying which."""
+    from portraitseg.errors import PortraitsegError
+
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise PortraitsegError(f"{path} is a file; give a folder to write into")
+    if not folder and path.is_dir():
+        raise PortraitsegError(f"{path} is a folder; give a file name to write")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise PortraitsegError(f"cannot write {path}: {parent} is a file, not a folder")
+            break
+    return path
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` and move the result onto ``path`` only once it is complete and on disk."""
     path = Path(path)

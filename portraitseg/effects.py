@@ -81,15 +81,59 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> n
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+def spread(image: np.ndarray, weight: np.ndarray, levels: int = 6) -> np.ndarray:
+    """The colours of the pixels where ``weight`` is 1, spread into their surroundings: each pixel takes the
+    weighted mean colour at the finest scale (a pyramid of 3x reductions, Gaussian sigma 2 at each) where enough
+    weighted pixels are near. Float32 (H, W, 3)."""
+    h, w = weight.shape
+    colours = image.astype(np.float32)
+    out, filled = colours.copy(), np.zeros((h, w), bool)
+    for level in range(levels):
+        factor = 3 ** level
+        size = (max(1, w // factor), max(1, h // factor))
+        small_weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(colours * weight[..., None], size, interpolation=cv2.INTER_AREA)
+        total = cv2.resize(cv2.GaussianBlur(small_weight, (0, 0), 2.0), (w, h), interpolation=cv2.INTER_LINEAR)
+        mean = cv2.resize(cv2.GaussianBlur(small, (0, 0), 2.0), (w, h), interpolation=cv2.INTER_LINEAR)
+        found = (total > 0.05) & ~filled
+        out[found] = mean[found] / total[found, None]
+        filled |= found
+        if filled.all():
+            break
+    return out
+
+
+def foreground_colours(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The person's own colours where ``alpha`` is between 0 and 1 (colour decontamination). A pixel there is
+    ``alpha * F + (1 - alpha) * B``: with ``B`` the nearby background and ``F`` the nearby person (the sure
+    pixels' colours spread into the edge, :func:`spread`), ``F`` is solved for where ``alpha`` is large enough to
+    trust, and taken from the nearby person where it is not. So hair cut out of a green wall and put on white
+    carries no green fringe. Pixels with alpha 0 or 1 keep their colour."""
+    band = (alpha > 0.02) & (alpha < 0.98)
+    if not band.any():
+        return image
+    person = spread(image, (alpha >= 0.98).astype(np.float32))
+    background = spread(image, (alpha <= 0.02).astype(np.float32))
+    a = np.maximum(alpha, 1e-3)[..., None]
+    solved = np.clip((image.astype(np.float32) - (1 - a) * background) / a, 0, 255)
+    trust = np.clip((alpha - 0.15) / 0.35, 0, 1)[..., None]
+    colours = trust * solved + (1 - trust) * person
+    return np.where(band[..., None], np.clip(colours + 0.5, 0, 255), image).astype(np.uint8)
+
+
 def cutout(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """RGBA uint8 with ``alpha`` as the transparency."""
-    return np.dstack([image, np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)])
+    """RGBA uint8 with ``alpha`` as the transparency and the person's own colours in the soft edge
+    (:func:`foreground_colours`), so the cut-out shows no fringe of its old background on a new one."""
+    return np.dstack([foreground_colours(image, alpha), np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)])
 
 
 def checkerboard(h: int, w: int, cell: int = 16) -> np.ndarray:
     """The usual grey checkerboard that stands for transparency where an image cannot have any (a preview)."""
     ys, xs = np.indices((h, w)) // cell
     return np.where(((ys + xs) % 2 == 0)[..., None], 204, 153).astype(np.uint8).repeat(3, axis=2)
+
+
+MAX_BLUR = 200.0  # a Gaussian sigma in pixels at the photo's size; beyond it the background is one colour
 
 
 @dataclass(eq=False)
@@ -117,8 +161,8 @@ class Effect:
             raise EffectError(f"threshold must be between 0 and 1, got {self.threshold!r}")
         if not 0 <= self.softness <= 1:
             raise EffectError(f"softness must be between 0 and 1, got {self.softness!r}")
-        if not self.blur > 0:
-            raise EffectError(f"blur strength must be positive, got {self.blur!r}")
+        if not 0 < self.blur <= MAX_BLUR:
+            raise EffectError(f"blur strength must be above 0 and at most {MAX_BLUR:g}, got {self.blur!r}")
         if len(self.color) != 3 or not all(0 <= int(v) <= 255 for v in self.color):
             raise EffectError(f"color must be three values in 0..255, got {self.color!r}")
         if self.kind == "replace" and self.background is None:
@@ -138,8 +182,10 @@ class Effect:
     def alpha(self, prob: np.ndarray) -> np.ndarray:
         return alpha_from_prob(prob, self.threshold, self.softness)
 
-    def __call__(self, image: np.ndarray, prob: np.ndarray) -> np.ndarray:
-        """The effect for an RGB image and its probability mask (same height and width)."""
+    def __call__(self, image, prob: np.ndarray) -> np.ndarray:
+        """The effect for an image and its probability mask (same height and width). The image may be anything
+        the segmenter takes: an RGB array, a path or a PIL image."""
+        image = _rgb(image)
         if self.kind == "mask":
             return np.where(prob >= self.threshold, 255, 0).astype(np.uint8)
         if self.kind == "prob":
@@ -147,7 +193,8 @@ class Effect:
         alpha = self.alpha(prob)
         if self.kind == "cutout":
             return cutout(image, alpha)
-        return composite(image, alpha, self.backdrop(image, alpha))
+        person = image if self.kind == "blur" else foreground_colours(image, alpha)  # a new backdrop: no old fringe
+        return composite(person, alpha, self.backdrop(image, alpha))
 
     def backdrop(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """What shows behind the person: the blurred image (with the person blurred out of it, so no halo), the
@@ -162,8 +209,19 @@ class Effect:
             return self._covered[(h, w)]
         return blurred(image, self.blur, weight=1.0 - alpha)
 
-    def preview(self, image: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    def preview(self, image, prob: np.ndarray) -> np.ndarray:
         """An RGB picture of the result for a page: a cut-out shown over a checkerboard, a mask as grey."""
+        image = _rgb(image)
         if self.kind == "cutout":
-            return composite(image, self.alpha(prob), checkerboard(*image.shape[:2]))
+            alpha = self.alpha(prob)
+            return composite(foreground_colours(image, alpha), alpha, checkerboard(*image.shape[:2]))
         return self(image, prob)
+
+
+def _rgb(image) -> np.ndarray:
+    """A uint8 RGB array as is; anything else (a path, a PIL image, another dtype) read as the segmenter reads it."""
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return image
+    from portraitseg.image_io import read_image
+
+    return read_image(image)

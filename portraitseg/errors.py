@@ -23,3 +23,7 @@ class BackendUnavailableError(PortraitsegError, ImportError):
 
 class EffectError(PortraitsegError, ValueError):
     """An effect setting is invalid: an unknown kind, a colour that is not one, a missing background image."""
+
+
+class AugmenterError(PortraitsegError, ValueError):
+    """An augmenter's parameters are invalid, or a folder it was told to read is missing."""

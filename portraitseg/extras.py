@@ -1,5 +1,6 @@
 """Optional parts of the install: which extra brings which module, and the one-line message when one is missing.
-Serving (``portraitseg[cpu]`` or ``[gpu]``) needs no torch; training, export and the torch backend need ``[train]``."""
+Serving (``portraitseg[cpu]`` or ``[gpu]``) needs neither torch nor the web stack; the web demo needs ``[demo]``;
+training, export and the torch backend need ``[train]``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ EXTRA_FOR_MODULE = {
     "yaml": "train",
     "matplotlib": "train",
     "onnxruntime": "cpu",
+    "gradio": "demo",
+    "fastapi": "demo",
+    "starlette": "demo",
 }
 
 

@@ -10,6 +10,9 @@ import numpy as np
 
 
 PAD_VALUE = 128  # mid-grey, in training and serving alike
+# Training labels are uint8: 0 background, 255 person, IGNORE_LABEL where neither is known (VOC's void band along
+# outlines, unlabelled regions). Such pixels count in no loss; everything else reads them as background.
+IGNORE_LABEL = 100
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,18 @@ def plan_fit(shape: tuple[int, int], long_side: int, multiple: int = 32) -> Fit:
 def binary_mask(mask: np.ndarray) -> np.ndarray:
     """uint8 0/255 from a mask that resizing made grey at its edges (above 127 is person)."""
     return np.where(mask > 127, 255, 0).astype(np.uint8)
+
+
+def resize_label(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a training label (0 / 255 / :data:`IGNORE_LABEL`) without inventing labels at its edges: person and
+    unknown pixels are resized apart and thresholded at half, person winning where both do."""
+    if mask.shape[:2] == (height, width):
+        return mask
+    person = binary_mask(resize(np.where(mask == 255, 255, 0).astype(np.uint8), height, width))
+    if not (mask == IGNORE_LABEL).any():
+        return person
+    unknown = binary_mask(resize(np.where(mask == IGNORE_LABEL, 255, 0).astype(np.uint8), height, width))
+    return np.where(person == 255, 255, np.where(unknown == 255, IGNORE_LABEL, 0)).astype(np.uint8)
 
 
 def resize(array: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -65,7 +80,8 @@ def to_original(prob: np.ndarray, fit: Fit) -> np.ndarray:
 
 
 def cover_crop(image: np.ndarray, mask: np.ndarray | None, canvas: tuple[int, int], rng: np.random.Generator):
-    """Scale so the canvas is covered, then cut a random canvas-sized window (mask may be None)."""
+    """Scale so the canvas is covered, then cut a random canvas-sized window (mask, a training label, may be
+    None)."""
     ch, cw = canvas
     h, w = image.shape[:2]
     scale = max(ch / h, cw / w)
@@ -74,5 +90,5 @@ def cover_crop(image: np.ndarray, mask: np.ndarray | None, canvas: tuple[int, in
     image = resize(image, sh, sw)[y : y + ch, x : x + cw]
     if mask is None:
         return np.ascontiguousarray(image), None
-    mask = binary_mask(resize(mask, sh, sw)[y : y + ch, x : x + cw])
+    mask = resize_label(mask, sh, sw)[y : y + ch, x : x + cw]
     return np.ascontiguousarray(image), mask

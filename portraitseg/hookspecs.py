@@ -34,8 +34,10 @@ def register_losses(register):
     """Register loss factories.
 
     ``register(name, factory, **metadata)``: ``factory(**kwargs)`` returns a callable
-    ``loss(logits, target) -> scalar tensor`` where ``logits`` and ``target`` have shape (N, 1, H, W) and ``target``
-    holds 0/1 floats.
+    ``loss(logits, target, valid=None) -> scalar tensor`` where ``logits``, ``target`` and ``valid`` have shape
+    (N, 1, H, W), ``target`` holds 0/1 floats and ``valid`` 0 on pixels whose label is unknown (a data set's
+    ``ignore/`` masks), which must count neither as person nor as background. A loss without a ``valid``
+    parameter can train only on data without ignore masks (the trainer says so before it starts).
     """
 
 
@@ -45,5 +47,7 @@ def register_augmenters(register):
 
     ``register(name, factory, **metadata)``: ``factory(p=..., **params)`` returns a callable
     ``augmenter(image, mask, rng) -> (image, mask)`` acting on a uint8 RGB image (H, W, 3) and a uint8 mask (H, W)
-    with values 0/255, drawing all randomness from the ``numpy.random.Generator`` it is given.
+    with values 0 (background), 255 (person) and ``portraitseg.geometry.IGNORE_LABEL`` (unknown: move it with the
+    mask, e.g. nearest-neighbour warps, and never turn it into person), drawing all randomness from the
+    ``numpy.random.Generator`` it is given.
     """

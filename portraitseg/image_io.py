@@ -35,12 +35,28 @@ def read_image(source: ImageInput, max_pixels: int | None = None) -> np.ndarray:
     raise ImageReadError(f"cannot read an image from {type(source).__name__}; give a path, numpy array or PIL image")
 
 
+_REDUCIBLE = {"RGB", "RGBA", "L", "LA", "I", "F"}  # modes PIL's Image.reduce accepts
+_STRIP_ROWS = 512
+
+
 def _reduce(im: Image.Image, max_pixels: int | None) -> Image.Image:
-    """An integer-factor reduction of a decoded PIL image towards ``max_pixels`` (cheap, before any copy)."""
+    """An integer-factor reduction of a decoded PIL image towards ``max_pixels`` (cheap, before any copy). Modes
+    that PIL cannot reduce (16-bit, palette, bilevel, CMYK...) are converted and reduced a strip of rows at a time,
+    so no full-size converted copy is ever made."""
     if not max_pixels or im.width * im.height <= max_pixels:
         return im
     factor = int((im.width * im.height / max_pixels) ** 0.5)
-    return im.reduce(factor) if factor >= 2 and im.mode in {"RGB", "RGBA", "L", "LA", "I", "F"} else im
+    if factor < 2:
+        return im
+    if im.mode in _REDUCIBLE:
+        return im.reduce(factor)
+    mode = "I" if im.mode.startswith("I;16") else "RGBA" if (
+        im.mode in {"PA", "RGBa", "La"} or (im.mode == "P" and "transparency" in im.info)) else "L" if (
+        im.mode == "1") else "RGB"
+    rows = _STRIP_ROWS * factor
+    strips = [np.asarray(im.crop((0, top, im.width, min(im.height, top + rows))).convert(mode).reduce(factor))
+              for top in range(0, im.height - factor + 1, rows)]
+    return Image.fromarray(np.concatenate(strips, axis=0))
 
 
 def _shrink(array: np.ndarray, max_pixels: int | None) -> np.ndarray:
@@ -54,6 +70,8 @@ def _shrink(array: np.ndarray, max_pixels: int | None) -> np.ndarray:
 
 
 def _read_file(path: Path, max_pixels: int | None = None) -> np.ndarray:
+    if path.is_dir():
+        raise ImageReadError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -117,7 +135,8 @@ def to_rgb8(array: np.ndarray) -> np.ndarray:
 
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:
-    """Read a label mask as bool (H, W): pixels above 127 are the person."""
+    """Read a label mask as bool (H, W): pixels above 127 are the person, or, in a mask whose values are only 0
+    and 1 (a common format), the pixels that are 1."""
     path = Path(path)
     try:
         with Image.open(path) as im:
@@ -125,7 +144,7 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
             array = np.asarray(im.convert("L"))
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{path}: unreadable mask ({exc})") from exc
-    return array > 127
+    return array > (0 if array.max(initial=0) == 1 else 127)
 
 
 def stored_size(path: str | os.PathLike) -> tuple[tuple[int, int], tuple[int, int]]:

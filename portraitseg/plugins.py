@@ -95,8 +95,9 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue
         try:
             plugin = ep.load()
-        except Exception as exc:  # report which plugin broke, never swallow it
-            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc!r}") from exc
+        except (Exception, SystemExit) as exc:  # report which plugin broke, never swallow it (nor exit with it)
+            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc!r}; to run without it, "
+                              f"set {LOAD_PLUGINS_ENV} to the plugins to load (empty: none)") from exc
         pm.register(plugin, name=ep.name)
 
 

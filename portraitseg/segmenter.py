@@ -7,7 +7,9 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from portraitseg.geometry import plan_fit, to_input, to_original
+from portraitseg.edges import EDGE_MODES, guided_upsample
+from portraitseg.errors import EffectError
+from portraitseg.geometry import Fit, plan_fit, to_input, to_original
 from portraitseg.image_io import ImageInput, read_image
 
 Backend = Callable[[np.ndarray], np.ndarray]
@@ -16,19 +18,23 @@ Backend = Callable[[np.ndarray], np.ndarray]
 class Segmenter:
     """Calls a backend on images. Preprocessing keeps the aspect ratio: the image is scaled so its longer side is
     ``long_side`` pixels, padded bottom/right to a multiple of ``multiple``, and the output is cropped and scaled
-    back to the original size."""
+    back to the original size: ``edges="guided"`` (the default) follows the photo's own edges there
+    (:func:`portraitseg.edges.guided_upsample`), ``"bilinear"`` interpolates (cheaper, softer edges)."""
 
     def __init__(self, backend: Backend, long_side: int, threshold: float = 0.5, multiple: int = 32,
-                 description: str = "") -> None:
+                 description: str = "", edges: str = "guided") -> None:
+        if edges not in EDGE_MODES:
+            raise EffectError(f"unknown edges {edges!r}; choose one of {', '.join(EDGE_MODES)}")
         self.backend = backend
         self.long_side = long_side
         self.threshold = threshold
         self.multiple = multiple
         self.description = description
+        self.edges = edges
 
     def __repr__(self) -> str:
         return (f"Segmenter({self.description or 'model'}, backend={self.backend_name}, provider={self.provider}, "
-                f"precision={self.precision}, long_side={self.long_side})")
+                f"precision={self.precision}, long_side={self.long_side}, edges={self.edges})")
 
     @property
     def backend_name(self) -> str:
@@ -44,13 +50,22 @@ class Segmenter:
 
     def at_long_side(self, long_side: int) -> "Segmenter":
         """The same model (backend shared, nothing reloaded) fed at another long side: smaller for live video."""
-        return Segmenter(self.backend, long_side, self.threshold, self.multiple, self.description)
+        return Segmenter(self.backend, long_side, self.threshold, self.multiple, self.description, self.edges)
+
+    def with_edges(self, edges: str) -> "Segmenter":
+        """The same model (backend shared) with another upsampling of its output."""
+        return Segmenter(self.backend, self.long_side, self.threshold, self.multiple, self.description, edges)
 
     def __call__(self, image: ImageInput) -> np.ndarray:
         """Float32 probability (H, W) in [0, 1] at the original size of ``image``."""
         rgb = read_image(image)
         fit = plan_fit(rgb.shape[:2], self.long_side, self.multiple)
-        return to_original(self.backend(to_input(rgb, fit)[None])[0, 0], fit)
+        return self._to_original(self.backend(to_input(rgb, fit)[None])[0, 0], fit, rgb)
+
+    def _to_original(self, output: np.ndarray, fit: Fit, rgb: np.ndarray) -> np.ndarray:
+        if self.edges == "guided" and (fit.height, fit.width) != fit.original:
+            return guided_upsample(np.ascontiguousarray(output[: fit.height, : fit.width]), rgb)
+        return to_original(output, fit)
 
     def mask(self, image: ImageInput, threshold: float | None = None) -> np.ndarray:
         """Boolean person mask at the original size."""
@@ -76,5 +91,5 @@ class Segmenter:
             indices = list(group)
             probs = self.backend(np.stack([to_input(rgbs[i], fits[i]) for i in indices]))
             for i, prob in zip(indices, probs):
-                results[i] = to_original(prob[0], fits[i])
+                results[i] = self._to_original(prob[0], fits[i], rgbs[i])
         return results  # type: ignore[return-value]

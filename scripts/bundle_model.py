@@ -8,8 +8,10 @@ Writes zoo/bundled/NAME/: config.json; the float model.onnx, exported with named
 needs no torch and exports nothing on first use, and the torch backend and fine-tuning read their weights from it:
 one copy of the weights, no safetensors file) and model.int8.onnx (static INT8, calibrated on training images) when its mIoU is
 within 0.3 points of the float model on the test split; eval.json (test split, and with ``--real-world`` the people
-mIoU and person-free figures of that folder) and bench.json with the measured figures; training.json; README.md,
-the model card rendered from those files. The curves and logs go to docs/training/NAME/.
+mIoU and person-free figures of that folder); training.json; README.md, the model card rendered from those files.
+Latency is not timed here: ``benchmarks/compare.py`` writes bench.json and re-renders the card in the run that
+writes docs/benchmarks.md, so every latency the project quotes comes from one run. The curves and logs go to
+docs/training/NAME/.
 """
 
 from __future__ import annotations
@@ -26,10 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from portraitseg.api import load
-from portraitseg.benchmarking import time_model_call
-from portraitseg.geometry import plan_fit
 from portraitseg.hub_cards.render import render_card
-from portraitseg.evaluation.data import find_pairs, load_pair
+from portraitseg.evaluation.data import find_pairs
 from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.zoo.catalog import BUNDLED_DIR
 from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
@@ -91,16 +91,10 @@ def main() -> None:
                               calibration_images(args.calibration, args.calibration_images), config.long_side)
 
     pairs = find_pairs(args.data, args.split)
-    frame, _ = load_pair(pairs[0])
-    fit = plan_fit(frame.shape[:2], config.long_side)
-    batch = np.full((1, 3, fit.padded_h, fit.padded_w), 127.5, np.float32)
-    results, timings = {}, {}
+    results = {}
     for label, path in (("fp32", float_onnx), ("int8", int8_onnx)):
-        segmenter = load(path, backend="onnxruntime")
-        results[label] = evaluate(segmenter, pairs)
-        timings[label] = {**time_model_call(segmenter.backend, batch, runs=200, warmup=20),
-                          "provider": segmenter.provider, "threads": segmenter.backend.threads}
-        print(f"{label}: mIoU {results[label]['miou']:.2f}, {timings[label]['median_ms']:.2f} ms median")
+        results[label] = evaluate(load(path, backend="onnxruntime"), pairs)
+        print(f"{label}: mIoU {results[label]['miou']:.2f}", flush=True)
     int8_loss = results["fp32"]["miou"] - results["int8"]["miou"]
     ships_int8 = int8_loss < MAX_INT8_LOSS
     export_onnx(net, config, target / ONNX_NAME, named_fp16_weights=True)  # the same outputs as float_onnx
@@ -118,9 +112,6 @@ def main() -> None:
                        for name, split in REAL_WORLD_SPLITS.items()}
                for label, path in (("fp32", float_onnx), ("int8", int8_onnx))}}
     (target / "eval.json").write_text(json.dumps(evaluation, indent=2) + "\n")
-    bench = {"input": f"{fit.padded_h}x{fit.padded_w}", "frame": f"{frame.shape[1]}x{frame.shape[0]}",
-             "hardware": f"{cpu_name()}, {len(os.sched_getaffinity(0))} cores", **timings}
-    (target / "bench.json").write_text(json.dumps(bench, indent=2) + "\n")
     history = [json.loads(line) for line in (args.run / "log.jsonl").read_text().splitlines()]
     best = json.loads((args.run / "best" / "metrics.json").read_text())
     best_canvas = load_checkpoint(args.run / "best")[1].input_size

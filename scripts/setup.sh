@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up portraitseg in ./.venv on a fresh machine.
-#   bash scripts/setup.sh          # serving only: the package with ONNX Runtime (CPU), no torch: the demo, the CLI
+#   bash scripts/setup.sh          # serving: the package with ONNX Runtime (CPU) and the web demo, no torch
 #   bash scripts/setup.sh --test   # plus training (a CPU-only torch where there is no NVIDIA GPU), the test tools
 #                                  # and Debian's Chromium for the browser tests
 set -euo pipefail
@@ -19,13 +19,14 @@ if [ "${1:-}" = "--test" ]; then
       "torch==${TORCH_VERSION}"
     python -m pip install --quiet "torch==${TORCH_VERSION}"
   fi
-  python -m pip install --quiet -e ".[cpu,train,test]"  # editable: the tests run the code you edit
+  # editable, so the tests run the code you edit (setuptools' editable-install banner silenced)
+  PYTHONWARNINGS=ignore python -m pip install --quiet -e ".[cpu,demo,train,test]"
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
     else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
   fi
   echo "portraitseg set up in .venv (serving, training and tests)"
 else
-  python -m pip install --quiet ".[cpu]"
+  python -m pip install --quiet ".[cpu,demo]"
   echo "portraitseg set up in .venv (serving; for training: bash scripts/setup.sh --test, or see the README)"
 fi

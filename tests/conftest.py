@@ -33,15 +33,33 @@ def synthetic_data(tmp_path) -> Path:
     return make_dataset(tmp_path / "synthetic", 24)
 
 
+BESIDE_CHECKOUT = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_configure(config):
+    """Find the real data beside the checkout (../shared/data) when PORTRAITSEG_DATA is not set, as CI has it."""
+    if not os.environ.get("PORTRAITSEG_DATA") and (BESIDE_CHECKOUT / "eg1800" / "images").is_dir():
+        os.environ["PORTRAITSEG_DATA"] = str(BESIDE_CHECKOUT)
+
+
+def pytest_report_header(config):
+    root = os.environ.get("PORTRAITSEG_DATA")
+    found = bool(root) and Path(root, "eg1800", "images").is_dir()
+    return (f"real data: {root}" if found else
+            f"real data: ABSENT (set PORTRAITSEG_DATA or put it in {BESIDE_CHECKOUT}): the tests that need it skip")
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    """The real labelled data ($PORTRAITSEG_DATA). Skipped when absent, except under CI where it must exist."""
+    """The real labelled data ($PORTRAITSEG_DATA, else ../shared/data beside the checkout). Skipped when absent,
+    except under CI where it must exist."""
     root = os.environ.get("PORTRAITSEG_DATA")
     if root and Path(root, "eg1800", "images").is_dir():
         return Path(root)
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but PORTRAITSEG_DATA={root!r} holds no eg1800/ data")
-    pytest.skip("real data absent: set PORTRAITSEG_DATA to a folder holding eg1800/ (and ccp_train/)")
+    pytest.skip(f"real data absent: set PORTRAITSEG_DATA to a folder holding eg1800/ (and ccp_train/), or put it in "
+                f"{BESIDE_CHECKOUT}")
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ class Pool:
 
 
 def make_copy_paste(**params):
-    params = {"objects": 0.0, **params}
+    params = {"objects": 0.0, "body_crop": 0.0, **params}
     augmenter = get_registry("augmenters").create("copy_paste", p=1.0, backgrounds=None, colour_match=0.0,
                                                   **params)
     augmenter.bind(Pool([two_colour_pair(seed) for seed in range(6)]))
@@ -142,8 +142,8 @@ def test_batches_share_one_canvas_and_every_orientation_is_drawn():
 def test_training_set_serves_each_batch_canvas(synthetic_data):
     dataset = TrainingSet(find_pairs(synthetic_data), (64, 64))
     for h, w in [(64, 32), (32, 64), (64, 64)]:
-        image, mask = dataset[(3, h, w)]
-        assert image.shape == (3, h, w) and mask.shape == (1, h, w) and mask.sum() > 0
+        image, mask, index = dataset[(3, h, w)]
+        assert image.shape == (3, h, w) and mask.shape == (1, h, w) and (mask == 255).any() and index == 3
 
 
 def test_training_places_an_image_exactly_as_serving_does():
@@ -172,7 +172,7 @@ def test_the_training_set_binds_itself_as_the_pool(synthetic_data):
     pipeline = Pipeline([{"name": "copy_paste", "p": 1.0, "empty": 0.0, "backgrounds": None}])
     dataset = TrainingSet(find_pairs(synthetic_data), (64, 64), pipeline)
     assert pipeline.augmenters[0].pool is dataset and dataset.pool_size == 24
-    image, mask = dataset[(0, 64, 64)]
+    image, mask, _ = dataset[(0, 64, 64)]
     assert isinstance(image, torch.Tensor) and mask.sum() > 0
 
 

@@ -39,9 +39,9 @@ def test_validation_split_is_seeded_and_disjoint(synthetic_data):
 
 def test_training_set_letterboxes_to_the_canvas(synthetic_data):
     dataset = TrainingSet(find_pairs(synthetic_data), (64, 64))
-    image, mask = dataset[0]
+    image, mask, _ = dataset[0]
     assert image.shape == (3, 64, 64) and mask.shape == (1, 64, 64)
-    assert set(mask.unique().tolist()) <= {0.0, 1.0}
+    assert set(mask.unique().tolist()) <= {0, 255}
     # 80x60 portrait scaled to 64x48: the right 16 columns are padding, background in the mask
     assert mask[0, :, 48:].sum() == 0 and (image[:, :, 48:] == 128).all()
 

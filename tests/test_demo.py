@@ -257,3 +257,33 @@ def test_gradio_client_segment_endpoint(demo_url):
     assert (composite[background] == [0, 255, 0]).all()  # hard edge: background painted exactly
     assert Image.open(cutouts[0]).mode == "RGBA"
     assert "grace_hopper.jpg" in timing
+
+
+def test_two_photos_with_one_name_keep_their_own_downloads(demo_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    photos = []
+    for folder, example in (("a", "grace_hopper.jpg"), ("b", "astronaut.png")):
+        (tmp_path / folder).mkdir()
+        photos.append(tmp_path / folder / "photo.jpg")
+        Image.open(EXAMPLES / example).convert("RGB").save(photos[-1])
+    downloads = Client(demo_url, verbose=False).predict(
+        [handle_file(str(p)) for p in photos], "portrait-unet-mnv2", "blur", 0.5, 0.0, 15, "#00ff00", None,
+        api_name="/segment")[3]
+    composites = [f for f in downloads if Path(f).name == "photo_composite.png"]
+    assert len(composites) == 2
+    sizes = {Image.open(f).size for f in composites}
+    assert sizes == {Image.open(p).size for p in photos} and len(sizes) == 2  # each photo's own result
+
+
+def test_an_unreadable_background_is_named_by_the_users_file_name(demo_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    broken = tmp_path / "my beach.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(Exception) as caught:
+        Client(demo_url, verbose=False).predict(
+            [handle_file(str(PHOTO))], "portrait-unet-mnv2", "replace", 0.5, 0.0, 15, "#00ff00",
+            handle_file(str(broken)), api_name="/segment")
+    message = str(caught.value)
+    assert "my beach.jpg" in message and "not a readable image" in message and "/tmp" not in message

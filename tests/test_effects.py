@@ -73,7 +73,7 @@ def test_the_preview_of_a_cutout_is_a_checkerboard_where_transparent():
 
 
 def test_temporal_smoother_blends_and_restarts_on_a_new_size():
-    smoother = TemporalSmoother(0.5)
+    smoother = TemporalSmoother(0.5, method="ema")
     first = smoother(np.zeros((4, 4), np.float32))
     second = smoother(np.ones((4, 4), np.float32))
     assert (first == 0).all() and np.allclose(second, 0.5)
@@ -81,3 +81,39 @@ def test_temporal_smoother_blends_and_restarts_on_a_new_size():
     assert np.allclose(TemporalSmoother(0.0)(np.ones((2, 2))), 1.0)
     with pytest.raises(EffectError, match="smoothing"):
         TemporalSmoother(1.0)
+    with pytest.raises(EffectError, match="unknown smoothing method"):
+        TemporalSmoother(0.5, method="kalman")
+
+
+def test_motion_aware_smoothing_holds_back_flicker_but_not_movement():
+    smoother = TemporalSmoother(0.9)
+    still = np.full((8, 8), 0.45, np.float32)
+    smoother(still)
+    flickered = smoother(np.full((8, 8), 0.55, np.float32))          # noise across the threshold
+    assert (flickered < 0.5).all()                                    # held back: the label does not flip
+    moved = smoother(np.ones((8, 8), np.float32))                    # a limb arrives
+    assert (moved > 0.85).all()                                       # followed almost at once
+    ema = TemporalSmoother(0.9, method="ema")
+    ema(still)
+    assert (ema(np.ones((8, 8), np.float32)) < 0.6).all()             # the old blend trails it
+
+
+def test_cut_outs_carry_the_persons_colour_not_the_old_background_in_soft_edges():
+    """A red person before a green wall with a soft edge whose mixing the alpha describes: the cut-out's edge and a
+    composite on black carry the person's red, not the wall's green."""
+    from portraitseg.effects import composite, cutout
+
+    h, w = 60, 120
+    prob = np.clip((60 - np.arange(w)) / 40 + 0.5, 0, 1)[None].repeat(h, 0).astype(np.float32)
+    effect = Effect("color", softness=0.6, color=(0, 0, 0))
+    alpha = effect.alpha(prob)
+    red, green = np.array([230, 20, 20], np.float32), np.array([20, 230, 20], np.float32)
+    image = (alpha[..., None] * red + (1 - alpha[..., None]) * green).astype(np.uint8)
+    band = (alpha > 0.05) & (alpha < 0.95)
+    assert band.sum() > 10 * h and image[band][:, 1].max() > 150     # the raw edge is mostly the green wall
+    rgba = cutout(image, alpha)
+    assert rgba[band][:, 1].max() < 40 and rgba[band][:, 0].min() > 190   # decontaminated: the person's red
+    np.testing.assert_array_equal(rgba[alpha >= 0.98][:, :3], image[alpha >= 0.98])
+    assert (rgba[..., 3] == np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)).all()
+    raw = composite(image, alpha, np.zeros_like(image))
+    assert raw[band][:, 1].max() > 45 and effect(image, prob)[band][:, 1].max() < 25  # no green fringe on black

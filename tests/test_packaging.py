@@ -69,8 +69,9 @@ SETUPTOOLS_WARNINGS = ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "S
 
 @pytest.mark.slow
 def test_a_serving_install_has_no_torch_and_serves_from_the_wheel_and_the_sdist(tmp_path):
-    """``pip install 'portraitseg[cpu]'`` in a fresh venv, from the wheel and from the sdist: no torch, pip check
-    clean, load() and predict work, and training says which extra it needs."""
+    """``pip install 'portraitseg[cpu]'`` in a fresh venv, from the wheel and from the sdist: no torch and no web
+    stack (at most 400 MB in all), pip check clean, load(), predict and bench work, and training and the demo say
+    which extra they need."""
     dist = tmp_path / "dist"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(dist), str(REPO)],
                            capture_output=True, text=True)
@@ -98,6 +99,14 @@ def test_a_serving_install_has_no_torch_and_serves_from_the_wheel_and_the_sdist(
         assert predicted.returncode == 0, predicted.stderr[-2000:]
         trained = subprocess.run([str(cli), "train", "--epochs", "1"], capture_output=True, text=True)
         assert trained.returncode == 2 and "pip install 'portraitseg[train]'" in trained.stderr, trained.stderr
+        assert subprocess.run([py, "-c", "import gradio"], capture_output=True).returncode != 0  # no web stack
+        demo = subprocess.run([str(cli), "demo"], capture_output=True, text=True)
+        assert demo.returncode == 2 and "pip install 'portraitseg[demo]'" in demo.stderr, demo.stderr
+        bench = subprocess.run([str(cli), "bench", "--runs", "3", "--warmup", "1"], capture_output=True, text=True)
+        assert bench.returncode == 0 and "skipped: torch (not installed)" in bench.stdout, bench.stderr[-2000:]
+        megabytes = int(subprocess.run(["du", "-sm", str(venv)], capture_output=True, text=True).stdout.split()[0])
+        print(f"[cpu] venv from the {artifact.suffix}: {megabytes} MB")
+        assert megabytes <= 400
 
 
 def test_help_is_fast_and_lists_every_command():

@@ -15,7 +15,7 @@ MAX_INT8_LOSS = 0.3  # mIoU points
 def int8_model(data_root, tmp_path_factory):
     path = tmp_path_factory.mktemp("int8") / "int8.onnx"
     assert main(["export", "-o", str(path), "--int8", "--calibration-data", str(data_root / "eg1800"),
-                 "--calibration-split", "splits/train_recommended.txt", "--calibration-images", "32"]) == 0
+                 "--calibration-split", "splits/train_recommended.txt", "--calibration-images", "100"]) == 0
     return path
 
 

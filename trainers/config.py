@@ -26,7 +26,8 @@ class TrainConfig:
     ``input_size``), drawn per batch with ``canvas_weights``. ``cache_side``: training images are decoded once
     and kept in memory at this long side (default 1.5 x the input long side). ``pretrained``: encoder weights
     (ImageNet, or a checkpoint's encoder); ``init_from``: a checkpoint folder whose whole model starts the run
-    (fine-tuning)."""
+    (fine-tuning). ``hard_negatives``: draw person-free training pairs more often where the model paints more of
+    them (:class:`portraitseg.trainers.sampling.HardNegatives`)."""
 
     data: list[str] = field(default_factory=lambda: ["eg1800@splits/train_recommended.txt"])
     val_fraction: float = 0.1
@@ -50,6 +51,7 @@ class TrainConfig:
     # objective and data
     loss: str = "dice_bce"
     loss_params: dict[str, Any] = field(default_factory=dict)
+    hard_negatives: bool = False
     augmentations: list[Any] = field(default_factory=lambda: [dict(a) for a in DEFAULT_AUGMENTATIONS])
     # optimisation
     epochs: int = 10

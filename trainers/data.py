@@ -11,20 +11,35 @@ from torch.utils.data import Dataset
 
 from portraitseg.errors import ImageReadError, PortraitsegError
 from portraitseg.evaluation.data import Pair, load_pair
-from portraitseg.geometry import binary_mask, cover_crop, letterbox, plan_fit, resize
+from portraitseg.geometry import IGNORE_LABEL, cover_crop, letterbox, plan_fit, resize, resize_label
+from portraitseg.image_io import orient_like, read_mask
 
 log = logging.getLogger(__name__)
 
 
-def load_scaled_pair(pair: Pair, max_side: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`load_pair`, shrunk so the longer side is at most ``max_side`` (the training cache's form)."""
+def load_label(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`load_pair` with the training label: 255 person, 0 background, :data:`IGNORE_LABEL` where the pair's
+    ignore mask marks the label unknown (a person pixel stays a person)."""
     image, mask = load_pair(pair)
+    if pair.ignore is not None:
+        ignore = read_mask(pair.ignore)
+        if ignore.shape != mask.shape:
+            ignore = orient_like(pair.image, ignore)
+        if ignore.shape != mask.shape:
+            raise ImageReadError(f"{pair.name}: ignore mask {ignore.shape} and mask {mask.shape} differ in size")
+        mask[ignore & (mask == 0)] = IGNORE_LABEL
+    return image, mask
+
+
+def load_scaled_pair(pair: Pair, max_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`load_label`, shrunk so the longer side is at most ``max_side`` (the training cache's form)."""
+    image, mask = load_label(pair)
     h, w = mask.shape
     scale = min(1.0, max_side / max(h, w))
     if scale < 1.0:
         sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
         image = resize(image, sh, sw)
-        mask = binary_mask(resize(mask, sh, sw))
+        mask = resize_label(mask, sh, sw)
     return image, mask
 
 
@@ -65,7 +80,7 @@ def place_on_canvas(image: np.ndarray, mask: np.ndarray, canvas: tuple[int, int]
     ch, cw = canvas
     fit = plan_fit(mask.shape, max(ch, cw), multiple=_canvas_multiple(canvas))
     if (fit.padded_h, fit.padded_w) == (ch, cw):
-        return letterbox(image, fit), binary_mask(letterbox(mask, fit, pad_value=0))
+        return letterbox(image, fit), letterbox(resize_label(mask, fit.height, fit.width), fit, pad_value=0)
     rng = rng or np.random.default_rng(0)
     return cover_crop(image, mask, canvas, rng)
 
@@ -77,7 +92,9 @@ def _canvas_multiple(canvas: tuple[int, int]) -> int:
 class TrainingSet(Dataset):
     """Training pairs, decoded once into memory, placed on a canvas, then augmented. Items are keyed by an index
     (on the default canvas) or ``(index, height, width)`` (as :class:`CanvasBatchSampler` yields, so each batch
-    has one orientation). Tensors: image float (3, H, W) in [0, 255], mask (1, H, W).
+    has one orientation). An item is ``(image, label, index)``: image float (3, H, W) in [0, 255], label uint8
+    (1, H, W) with 0 / 255 / :data:`IGNORE_LABEL` (see :func:`split_label`), and the pair's index (hard-negative
+    mining keeps a score per index).
 
     It is also the pool that sample-mixing augmenters (``copy_paste``) draw people from: ``pool_size`` and
     ``pool_pair(i)``."""
@@ -87,6 +104,7 @@ class TrainingSet(Dataset):
         self.canvas, self.pipeline, self.seed = tuple(canvas), pipeline, seed
         side = cache_side or round(1.5 * max(canvas))
         self.pairs, self.arrays = decode_all(pairs, side, on_bad, progress)
+        self.person_free = [i for i, (_, mask) in enumerate(self.arrays) if not mask.any()]
         self.epoch = 0
         if pipeline is not None:
             pipeline.bind(self)
@@ -102,7 +120,7 @@ class TrainingSet(Dataset):
         return len(self.arrays)
 
     def pool_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """The decoded (image, mask) of training pair ``index``, read-only."""
+        """The decoded (image, label) of training pair ``index``, read-only."""
         return self.arrays[index]
 
     def __getitem__(self, key):
@@ -113,5 +131,11 @@ class TrainingSet(Dataset):
             image, mask = self.pipeline(image, mask, self.pipeline.rng_for(self.seed, self.epoch, index))
         return (
             torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float(),
-            torch.from_numpy((mask > 127)[None].astype(np.float32)),
+            torch.from_numpy(np.ascontiguousarray(mask)[None]),
+            index,
         )
+
+
+def split_label(label: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of uint8 labels -> (target, valid) floats: target 1 on person pixels, valid 0 where unknown."""
+    return (label > 127).float(), (label != IGNORE_LABEL).float()

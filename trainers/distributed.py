@@ -46,6 +46,16 @@ def barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
+def average_scores(info: DistInfo, scores: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Across ranks: the mean of each score over the ranks that saw its sample this epoch (others keep theirs)."""
+    if not info.enabled:
+        return scores
+    total = torch.from_numpy(np.stack([scores * seen, seen.astype(np.float64)]))
+    dist.all_reduce(total)
+    summed, count = total.numpy()
+    return np.where(count > 0, summed / np.maximum(count, 1), scores)
+
+
 def shutdown(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()
@@ -54,11 +64,13 @@ def shutdown(info: DistInfo) -> None:
 class EpochSampler(Sampler[int]):
     """A seeded permutation per epoch, sharded across ranks like DistributedSampler, that can start part-way
     through (``skip`` samples of this rank's share) so a resumed run sees exactly the batches it had left, and
-    stop after ``limit`` samples."""
+    stop after ``limit`` samples. ``order`` replaces the permutation (hard-negative mining draws its own)."""
 
     def __init__(self, size: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1, skip: int = 0,
-                 limit: int | None = None) -> None:
-        order = np.random.default_rng([seed, epoch, 7919]).permutation(size)
+                 limit: int | None = None, order: np.ndarray | None = None) -> None:
+        if order is None:
+            order = np.random.default_rng([seed, epoch, 7919]).permutation(size)
+        size = len(order)
         per_rank = -(-size // world_size)
         order = np.resize(order, per_rank * world_size)  # pad by repeating, as DistributedSampler does
         self.indices = order[rank::world_size][skip:][:limit].tolist()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import json
 import logging
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,13 +25,15 @@ from portraitseg.plugins import get_registry
 from portraitseg.segmenter import Segmenter
 from portraitseg.trainers.config import TrainConfig, dump_config
 from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation
-from portraitseg.trainers.data import TrainingSet
-from portraitseg.trainers.distributed import DistInfo, EpochSampler, barrier, init_distributed, shutdown
+from portraitseg.image_io import read_mask
+from portraitseg.trainers.data import TrainingSet, split_label
+from portraitseg.trainers.distributed import (DistInfo, EpochSampler, average_scores, barrier, init_distributed,
+                                              shutdown)
 from portraitseg.trainers.ema import EMA
 from portraitseg.trainers.interrupt import StopRequest, ignore_ctrl_c_in_worker
 from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.trainers.records import plot_curves, write_logs
-from portraitseg.trainers.sampling import CanvasBatchSampler
+from portraitseg.trainers.sampling import CanvasBatchSampler, HardNegatives
 from portraitseg.trainers.selection import selection_score
 from portraitseg.atomic import atomic_write, atomic_write_bytes
 from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
@@ -39,9 +43,9 @@ from portraitseg.zoo.unet import build_model
 log = logging.getLogger(__name__)
 STATE_NAME = "state.pt"
 # Settings that define the model or the data order: a resumed run must not change them.
-_FROZEN_ON_RESUME = ("data", "val_fraction", "encoder", "encoder_params", "decoder_channels", "aux_heads",
-                     "input_size", "canvases", "canvas_weights", "cache_side", "batch_size", "accumulate", "seed",
-                     "augmentations", "loss", "loss_params")
+_FROZEN_ON_RESUME = ("data", "val_fraction", "encoder", "encoder_params", "decoder_channels", "decoder_convs",
+                     "aux_heads", "input_size", "canvases", "canvas_weights", "cache_side", "batch_size",
+                     "accumulate", "seed", "augmentations", "loss", "loss_params", "hard_negatives")
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
@@ -96,6 +100,12 @@ def collect_pairs(config: TrainConfig):
     return train, val
 
 
+def split_person_free(pairs: list) -> tuple[list, list]:
+    """(pairs with people, person-free pairs): validation scores the first by IoU, the second by painted share."""
+    empty = [not read_mask(p.mask).any() for p in pairs]
+    return [p for p, e in zip(pairs, empty) if not e], [p for p, e in zip(pairs, empty) if e]
+
+
 class Trainer:
     """Holds the run's state; :meth:`fit` trains to ``config.epochs`` and can be resumed from ``state.pt``."""
 
@@ -125,7 +135,13 @@ class Trainer:
                                    config.seed, cache_side=config.cache_side, on_bad=config.on_bad,
                                    progress=self.progress)
         self.train_pairs = self.dataset.pairs
+        self.val_people, self.val_empty = split_person_free(self.val_pairs)
+        self.hard_negatives = HardNegatives(self.dataset.person_free) if config.hard_negatives else None
         self.loss_fn = get_registry("losses").create(config.loss, **config.loss_params)
+        self.loss_takes_valid = "valid" in inspect.signature(self.loss_fn).parameters
+        if not self.loss_takes_valid and any(p.ignore for p in self.train_pairs):
+            raise PortraitsegError(f"loss {config.loss!r} takes no valid= argument, so it cannot leave the pixels "
+                                   "of the data's ignore/ masks out; use a built-in loss or add the argument")
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         per_rank = -(-len(self.train_pairs) // self.dist.world_size)
         self.batches_per_epoch = per_rank // config.batch_size
@@ -164,6 +180,7 @@ class Trainer:
             "history": json.dumps(self.history),
             "config": json.dumps(self.config.to_dict()),
             "torch_rng": torch.get_rng_state(),
+            "hard_negatives": json.dumps(self.hard_negatives.state_dict()) if self.hard_negatives else None,
         }
 
     def save_state(self) -> None:
@@ -190,6 +207,8 @@ class Trainer:
         self.epoch, self.batches_done = state["epoch"], state["batches_done"]
         self.global_step, self.best_score = state["global_step"], state["best_score"]
         self.history = json.loads(state["history"])
+        if self.hard_negatives and state.get("hard_negatives"):
+            self.hard_negatives.load_state_dict(json.loads(state["hard_negatives"]))
         torch.set_rng_state(state["torch_rng"].cpu())
         return True
 
@@ -205,18 +224,30 @@ class Trainer:
         self.model.load_state_dict(source.state_dict())
 
     # ---- training ----------------------------------------------------------------------------------------
-    def _compute_loss(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    def _compute_loss(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss of a batch and its main logits (hard-negative mining reads them)."""
         net = self.ddp or self.model
+        target, valid = split_label(labels)
         with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=self.autocast_dtype is not None):
             out = net(images)
-        if isinstance(out, tuple):
-            logits, aux = out
-            loss = self.loss_fn(logits, masks)
-            if aux:
-                loss = loss + self.config.aux_weight * sum(self.loss_fn(a, masks) for a in aux) / len(aux)
-            return loss
-        return self.loss_fn(out, masks)
+        logits, aux = out if isinstance(out, tuple) else (out, None)
+        loss = self._loss(logits, target, valid)
+        if aux:
+            loss = loss + self.config.aux_weight * sum(self._loss(a, target, valid) for a in aux) / len(aux)
+        return loss, logits
+
+    def _loss(self, logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(logits, target, valid=valid) if self.loss_takes_valid else self.loss_fn(logits, target)
+
+    def _record_hardness(self, logits: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> None:
+        """For each person-free sample of the batch (nobody pasted in), the share of it painted as person."""
+        with torch.no_grad():
+            empty = (labels > 127).flatten(1).sum(1) == 0
+            painted = (logits.detach().float() > 0).flatten(1).float().mean(1)
+        for index, is_empty, share in zip(indices.tolist(), empty.tolist(), painted.tolist()):
+            if is_empty:
+                self.hard_negatives.update(index, share)
 
     def _set_encoder_frozen(self, frozen: bool) -> None:
         for p in self.model.encoder.parameters():
@@ -224,8 +255,11 @@ class Trainer:
 
     def _loader(self) -> DataLoader:
         batch = self.config.batch_size
+        order = self.hard_negatives.order(len(self.dataset), self.config.seed, self.epoch) if self.hard_negatives \
+            else None
         sampler = EpochSampler(len(self.dataset), self.config.seed, self.epoch, self.dist.rank, self.dist.world_size,
-                               skip=self.batches_done * batch, limit=(self.batches_per_epoch - self.batches_done) * batch)
+                               skip=self.batches_done * batch, limit=(self.batches_per_epoch - self.batches_done) * batch,
+                               order=order)
         batches = CanvasBatchSampler(sampler, batch, self.canvases, self.config.canvas_weights, self.config.seed,
                                      self.epoch, first_batch=self.batches_done)
         self.dataset.set_epoch(self.epoch)
@@ -243,15 +277,17 @@ class Trainer:
         seen = 0
         bar = tqdm(total=self.batches_per_epoch, initial=self.batches_done, desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                    unit="batch", disable=not self.progress, mininterval=1 if sys.stderr.isatty() else 30)
-        for images, masks in self._loader():
-            images, masks = images.to(self.device, non_blocking=True), masks.to(self.device, non_blocking=True)
+        for images, labels, indices in self._loader():
+            images, labels = images.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
             if cfg.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
             last_micro = (self.batches_done + 1) % cfg.accumulate == 0
             sync = contextlib.nullcontext() if (self.ddp is None or last_micro) else self.ddp.no_sync()
             with sync:
-                loss = self._compute_loss(images, masks)
+                loss, logits = self._compute_loss(images, labels)
                 self.scaler.scale(loss / cfg.accumulate).backward()
+            if self.hard_negatives:
+                self._record_hardness(logits, labels, indices)
             losses.append(float(loss.detach()))
             seen += images.shape[0]
             self.batches_done += 1
@@ -280,14 +316,14 @@ class Trainer:
         model = self.ema.model if self.ema else self.model
         segmenter = Segmenter(TorchBackend(model, device=str(self.device)), self.model_config.long_side,
                               multiple=self.model_config.output_stride)
-        sets = {"val": self.val_pairs, "people": self.selection_sets.get("people"),
+        sets = {"val": self.val_people, "val_empty": self.val_empty, "people": self.selection_sets.get("people"),
                 "empty": self.selection_sets.get("empty")}
         metrics: dict[str, float] = {}
         try:
             for name, pairs in sets.items():
                 if pairs:
                     result = evaluate(segmenter, pairs, progress=self.progress)
-                    keys = ("person_share", "over_1pct") if name == "empty" else (
+                    keys = ("person_share", "over_1pct") if name.endswith("empty") else (
                         "images", "miou", "dataset_iou", "boundary_f")
                     metrics.update({f"{name}_{k}": result[k] for k in keys})
         finally:
@@ -332,7 +368,13 @@ class Trainer:
         """The epochs left: train, validate, save; Ctrl-C is acted on after a step or an epoch."""
         cfg = self.config
         while self.epoch < cfg.epochs:
+            if self.hard_negatives and self.batches_done == 0:
+                self.hard_negatives.start_epoch()
             stats = self._train_epoch()
+            if self.hard_negatives:
+                mined = self.hard_negatives
+                mined.scores = average_scores(self.dist, mined.scores, mined.seen)
+                stats["hard_negative_mean_painted"] = round(100 * float(mined.scores.mean()), 3)
             metrics = self.validate() if self.dist.is_main else {}
             # bookkeeping first, in memory, so an interruption from here on resumes at the next epoch
             row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
@@ -350,8 +392,34 @@ class Trainer:
             self.stop.check()
 
 
-def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> list[dict[str, Any]]:
-    """Train (or continue) the run described by ``config``; returns the per-epoch history."""
+RUN_FILES = (STATE_NAME, "best", "last", "log.jsonl")
+
+
+def check_output_folder(output: str | Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a new run over an earlier one (its best/ and log would be replaced, even by a worse run)
+    unless it is resumed or overwriting was asked for; with ``overwrite``, the earlier run's files are removed."""
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise PortraitsegError(f"the run folder {out} is a file; choose another --output")
+    found = [name for name in RUN_FILES if (out / name).exists()]
+    if not found or resume:
+        return
+    if not overwrite:
+        raise PortraitsegError(f"{out} already holds a training run ({', '.join(found)}): --resume continues it, "
+                               "--overwrite replaces it, or choose another --output")
+    import shutil
+
+    for name in found:
+        target = out / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+
+
+def train(config: TrainConfig, resume: bool = False, progress: bool = True,
+          overwrite: bool = False) -> list[dict[str, Any]]:
+    """Train (or continue) the run described by ``config``; returns the per-epoch history. A new run into a folder
+    that holds one needs ``overwrite``."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        check_output_folder(config.output, resume, overwrite)
     trainer = Trainer(config, progress=progress)
     if resume and trainer.resume() and trainer.dist.is_main:
         log.info("resumed %s at epoch %d, batch %d", trainer.out, trainer.epoch + 1, trainer.batches_done)

@@ -14,7 +14,7 @@ def _factory(name: str, **defaults):
         from portraitseg.trainers import losses
 
         fn, merged = getattr(losses, name), {**defaults, **params}
-        return lambda logits, target: fn(logits, target, **merged)
+        return lambda logits, target, valid=None: fn(logits, target, valid=valid, **merged)
 
     return make
 

@@ -1,12 +1,13 @@
 """Model selection on validation data only: one score per epoch that rewards accuracy on held-out training-domain
 photos and on real-world photos with people, and punishes painting people into person-free photos.
 
-    selection = mean(val_miou, people_miou) - empty_share
+    selection = mean(val_miou, people_miou) - mean(empty_share, val_empty_share)
 
 ``val_miou``: mean per-image IoU on the held-out fraction of the training sets; ``people_miou``: the same on the
 ``selection_people`` set (coco128_person ``with_people`` by default: groups, small and off-centre people);
 ``empty_share``: the mean percentage of pixels predicted as person on the ``selection_empty`` set (person-free
-photos). A set that is not configured drops out of the formula. All three are in percent, so one point of
+photos); ``val_empty_share``: the same on the held-out person-free training pairs. A set that is not configured
+(or holds no photo) drops out of the formula. All three are in percent, so one point of
 false-positive area costs as much as one point of IoU.
 """
 
@@ -17,12 +18,13 @@ from typing import Any
 
 
 def selection_score(metrics: dict[str, Any]) -> float:
-    """The score of one epoch's validation metrics (keys ``val_miou``, ``people_miou``, ``empty_person_share``)."""
+    """The score of one epoch's validation metrics (keys ``val_miou``, ``people_miou``, ``empty_person_share``,
+    ``val_empty_person_share``)."""
     ious = [metrics[k] for k in ("val_miou", "people_miou") if _finite(metrics.get(k))]
     if not ious:
         return float("nan")
-    penalty = metrics.get("empty_person_share")
-    return sum(ious) / len(ious) - (penalty if _finite(penalty) else 0.0)
+    shares = [metrics[k] for k in ("empty_person_share", "val_empty_person_share") if _finite(metrics.get(k))]
+    return sum(ious) / len(ious) - (sum(shares) / len(shares) if shares else 0.0)
 
 
 def _finite(value: Any) -> bool:

@@ -4,6 +4,8 @@ bundled model does: one copy of the weights instead of two)."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import torch
@@ -13,8 +15,8 @@ from safetensors.torch import load_file, save_file
 from portraitseg.errors import CheckpointError
 from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import ModelConfig
-from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
-from portraitseg.zoo.unet import UNet, build_model
+from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME, confined_model_file
+from portraitseg.zoo.unet import UNet, build_model, expected_state
 
 
 def save_checkpoint(model: UNet, config: ModelConfig, directory: str | Path, half: bool = False) -> Path:
@@ -34,15 +36,17 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
     if not directory.is_dir():
         raise CheckpointError(f"checkpoint folder not found: {directory}")
     config = ModelConfig.load(directory)
+    expected = expected_state(config, str(directory / "config.json"))
     weights = directory / WEIGHTS_NAME
     if weights.is_file():
+        check_safetensors_header(confined_model_file(weights), expected)
         try:
             state = load_file(str(weights))
         except (SafetensorError, OSError, ValueError) as exc:
             raise CheckpointError(f"{weights} is corrupt or not a safetensors file: {exc}") from exc
     elif (directory / ONNX_NAME).is_file():
         weights = directory / ONNX_NAME
-        state = weights_from_onnx(weights)
+        state = weights_from_onnx(confined_model_file(weights))
     else:
         pickles = sorted(p.name for p in directory.glob("*") if p.suffix in {".pt", ".pth", ".bin", ".ckpt"})
         hint = f" (found {pickles}: pickle files are never loaded; convert them to safetensors)" if pickles else ""
@@ -67,6 +71,59 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
         )
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
     return model.eval(), config
+
+
+_FLOAT_DTYPES = {"F32": 4, "F16": 2}
+_INT_DTYPES = {"I64": 8}
+MAX_HEADER_BYTES = 10_000_000
+
+
+def check_safetensors_header(path: Path, expected: dict[str, tuple[tuple[int, ...], torch.dtype]]) -> None:
+    """Read the safetensors header alone and refuse, before any tensor is read: duplicate names, names or shapes
+    the config's model does not have, dtypes other than float32/float16 for weights (int64 for batch-norm
+    counters: no bf16, strings, bools, ints or float64 converted silently), and byte ranges that do not match
+    their shape or lie past the end of the file."""
+    size = path.stat().st_size
+
+    def no_duplicates(pairs):
+        names = [k for k, _ in pairs]
+        repeated = sorted({k for k in names if names.count(k) > 1})
+        if repeated:
+            raise CheckpointError(f"{path}: tensors named twice in its header: {repeated[:3]}")
+        return dict(pairs)
+
+    try:
+        with path.open("rb") as handle:
+            length = int.from_bytes(handle.read(8), "little")
+            if not 2 <= length <= min(MAX_HEADER_BYTES, size - 8):
+                raise CheckpointError(f"{path} is truncated or not a safetensors file (header of {length} bytes)")
+            header = json.loads(handle.read(length), object_pairs_hook=no_duplicates)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc!r})") from None
+    header.pop("__metadata__", None)
+    data_bytes = size - 8 - length
+    problems = []
+    for name, entry in header.items():
+        if name not in expected:
+            continue  # reported with the other name mismatches once the file is read
+        shape, dtype = expected[name]
+        allowed = _FLOAT_DTYPES if dtype.is_floating_point else _INT_DTYPES
+        try:
+            kind, stored_shape, (begin, end) = entry["dtype"], tuple(entry["shape"]), entry["data_offsets"]
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{name}: malformed header entry")
+            continue
+        if kind not in allowed:
+            problems.append(f"{name}: dtype {kind}, expected {' or '.join(allowed)}")
+        elif stored_shape != shape:
+            problems.append(f"{name}: shape {list(stored_shape)}, expected {list(shape)}")
+        elif not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end <= data_bytes
+                  and end - begin == allowed[kind] * math.prod(shape)):
+            problems.append(f"{name}: bytes {begin}..{end} do not hold its {list(shape)} {kind} values within the "
+                            "file (truncated?)")
+    if problems:
+        raise CheckpointError(f"{path} does not match its config: {len(problems)} tensors differ, e.g. "
+                              f"{'; '.join(problems[:3])}")
 
 
 def weights_from_onnx(path: Path) -> dict[str, torch.Tensor]:

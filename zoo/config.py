@@ -140,4 +140,6 @@ class ModelConfig:
             data = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise CheckpointError(f"{path} is nested too deeply to be a model config") from None
         return cls.from_dict(data, source=str(path))

@@ -6,6 +6,7 @@ endpoint comes from ``HF_ENDPOINT`` and the token from ``HF_TOKEN`` (huggingface
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from portraitseg.errors import CheckpointError, PortraitsegError
@@ -15,12 +16,23 @@ DOWNLOAD_PATTERNS = ["config.json", "model.safetensors", "model.onnx", "model.in
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
+_REPO_ID = re.compile(rf"{_NAME}/{_NAME}")
+# a branch or tag name (no slashes, no '..'), a pull request's ref, or a commit hash
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}|refs/pr/\d+|[0-9a-f]{40}")
+
+
 def parse_hub_id(ref: str) -> tuple[str, str | None]:
-    """``hf://ORG/NAME[@REVISION]`` -> (``ORG/NAME``, revision or None)."""
+    """``hf://ORG/NAME[@REVISION]`` -> (``ORG/NAME``, revision or None). Names and revisions are checked before
+    the Hub library sees them: a revision like ``../../x`` would otherwise become a path in its cache."""
     body = ref[len(PREFIX):] if ref.startswith(PREFIX) else ref
-    repo_id, _, revision = body.partition("@")
-    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise CheckpointError(f"{ref!r} is not a Hub id: use hf://ORG/NAME or hf://ORG/NAME@REVISION")
+    repo_id, at, revision = body.partition("@")
+    if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id:
+        raise CheckpointError(f"{ref!r} is not a Hub id: use hf://ORG/NAME or hf://ORG/NAME@REVISION (letters, "
+                              "digits, '-', '_' and '.')")
+    if at and (not _REVISION.fullmatch(revision) or ".." in revision):
+        raise CheckpointError(f"{ref!r}: revision {revision!r} is not a branch or tag name, refs/pr/N or a 40-hex "
+                              "commit")
     return repo_id, revision or None
 
 

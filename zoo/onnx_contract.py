@@ -4,6 +4,7 @@ output names, and the metadata that lets a bare .onnx file describe itself."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from portraitseg.errors import CheckpointError
 from portraitseg.zoo.config import ModelConfig
@@ -13,6 +14,21 @@ ONNX_NAME = "model.onnx"
 INT8_ONNX_NAME = "model.int8.onnx"
 INPUT_NAME = "image"
 OUTPUT_NAME = "probability"
+
+
+def confined_model_file(path: Path) -> Path:
+    """``path``, refused when it is a symbolic link that leads out of its checkpoint (as ONNX Runtime refuses
+    external data that does): a model file is read from its own folder, or, in a Hugging Face cache snapshot
+    (``.../snapshots/REV/FILE``, whose files link to ``../../blobs/``), from its repository's cache folder."""
+    if not path.is_symlink():
+        return path
+    folder = path.parent.resolve() if path.parent.is_symlink() else path.parent.absolute()
+    root = folder.parent.parent if folder.parent.name == "snapshots" else folder
+    target = path.resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise CheckpointError(f"{path} is a link to {target}, outside its checkpoint folder: copy the file into the "
+                              "folder instead of linking it")
+    return path
 
 
 def onnx_metadata(config: ModelConfig) -> dict[str, str]:
@@ -33,4 +49,9 @@ def config_from_onnx_metadata(metadata: dict[str, str], source: str) -> ModelCon
     """The model config embedded by :func:`export_onnx`."""
     if "portraitseg.config" not in metadata:
         raise CheckpointError(f"{source} has no portraitseg metadata; export it with 'portraitseg export'")
-    return ModelConfig.from_dict(json.loads(metadata["portraitseg.config"]), source=source)
+    try:
+        data = json.loads(metadata["portraitseg.config"])
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise CheckpointError(f"{source}: its portraitseg.config metadata is not a usable JSON object ({exc!r})") \
+            from None
+    return ModelConfig.from_dict(data, source=source)

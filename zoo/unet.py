@@ -82,6 +82,29 @@ class ProbabilityModel(nn.Module):
         return torch.sigmoid(self.model(image))
 
 
+MAX_PARAMETERS = 60_000_000  # over 16x the default model; a config asking for more is refused before building
+
+
+def expected_state(config: ModelConfig, source: str = "config") -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """Build the model described by ``config`` on PyTorch's meta device (shapes only, no memory) and refuse it
+    when its encoder parameters do not fit the encoder or it has over :data:`MAX_PARAMETERS` parameters, so a
+    config never allocates gigabytes before its weights are checked. Returns each state-dict entry's shape and
+    dtype, which a weights file is checked against before it is read."""
+    from portraitseg.errors import CheckpointError, PluginError
+
+    try:
+        with torch.device("meta"):
+            model = build_model(config)
+    except (TypeError, ValueError, RuntimeError, PluginError) as exc:
+        raise CheckpointError(f"{source}: encoder {config.encoder!r} with encoder_params {config.encoder_params!r} "
+                              f"and decoder_channels {list(config.decoder_channels)} cannot be built: {exc}") from None
+    count = sum(p.numel() for p in model.parameters())
+    if count > MAX_PARAMETERS:
+        raise CheckpointError(f"{source}: the config describes a model of {count:,} parameters, over the "
+                              f"{MAX_PARAMETERS:,} this project loads")
+    return {key: (tuple(value.shape), value.dtype) for key, value in model.state_dict().items()}
+
+
 def build_model(config: ModelConfig, pretrained: str | None = None) -> UNet:
     """Build the U-Net described by ``config``, the encoder looked up in the plugin registry by name."""
     from portraitseg.plugins import get_registry

@@ -32,9 +32,16 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS) or action.required:
+        unset = action.default is None or action.default is False or action.default == [] \
+            or action.default == argparse.SUPPRESS  # 0 and 0.0 are real defaults and are shown
+        if "default" in text or unset or action.required:
             return text
         return super()._get_help_string(action)
+
+
+def sentence(text: str) -> str:
+    """A help line as a sentence: its first letter raised, its names (mIoU, ONNX, OpenCV) left as they are."""
+    return text[0].upper() + text[1:] + "."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text, description=help_text.capitalize() + ".", add_help=False)
+        sub.add_parser(name, help=help_text, description=sentence(help_text), add_help=False)
     return parser
 
 
@@ -61,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if not rest else 2
     module_name, help_text = COMMANDS[args.command]
     module = importlib.import_module(f"portraitseg.cli.{module_name}")
-    sub = argparse.ArgumentParser(prog=f"portraitseg {args.command}", description=help_text.capitalize() + ".",
+    sub = argparse.ArgumentParser(prog=f"portraitseg {args.command}", description=sentence(help_text),
                                   formatter_class=HelpFormatter)
     module.add_arguments(sub)
     sub_args = sub.parse_args(rest)

@@ -19,13 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def overlay(image, mask):
-    """Tint the person region green and draw its outline, so misalignment is visible at a glance."""
+    """Tint the person region green (unknown label pixels yellow) and draw its outline, so misalignment is visible
+    at a glance."""
     import cv2
     import numpy as np
 
+    from portraitseg.geometry import IGNORE_LABEL
+
     out = image.astype(np.float32)
-    person = mask > 127
+    person, unknown = mask > 127, mask == IGNORE_LABEL
     out[person] = out[person] * 0.6 + np.array([0, 255, 0], np.float32) * 0.4
+    out[unknown] = out[unknown] * 0.6 + np.array([255, 255, 0], np.float32) * 0.4
     out = np.ascontiguousarray(out.astype(np.uint8))
     contours, _ = cv2.findContours(person.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(out, contours, -1, (255, 0, 0), 1)
@@ -52,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     side = max(config.input_size)
     grid = np.full((args.rows * side, args.cols * side, 3), 255, np.uint8)
     for k in range(len(dataset)):
-        image, mask = dataset[(k, *canvases[k % len(canvases)])]  # cycle through the batch orientations
-        tile = overlay(image.numpy().transpose(1, 2, 0).astype(np.uint8), (mask[0].numpy() * 255))
+        image, mask, _ = dataset[(k, *canvases[k % len(canvases)])]  # cycle through the batch orientations
+        tile = overlay(image.numpy().transpose(1, 2, 0).astype(np.uint8), mask[0].numpy())
         r, c = divmod(k, args.cols)
         grid[r * side : r * side + tile.shape[0], c * side : c * side + tile.shape[1]] = tile
     Image.fromarray(grid).save(args.output)

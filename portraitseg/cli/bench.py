@@ -9,8 +9,8 @@ from portraitseg.cli.common import add_model_arguments
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser, backend=False)
-    parser.add_argument("--backends", nargs="+", default=["onnxruntime", "torch"], choices=["onnxruntime", "torch"],
-                        help="backends to compare side by side in this run")
+    parser.add_argument("--backends", nargs="+", default=None, choices=["onnxruntime", "torch"],
+                        help="backends to compare side by side in this run (default: every installed one)")
     parser.add_argument("--size", type=int, default=None,
                         help="model input long side (default: the model's own); a square image of this size "
                              "is fed to the model call")
@@ -20,17 +20,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from importlib.util import find_spec
+
     import numpy as np
+
+    from portraitseg.errors import PortraitsegError
 
     from portraitseg.api import load
     from portraitseg.benchmarking import format_rows, time_model_call, time_whole_path
     from portraitseg.demo.examples import example_paths
 
     image = args.image or str(example_paths()[0])
+    installed = [b for b, module in (("onnxruntime", "onnxruntime"), ("torch", "torch")) if find_spec(module)]
+    backends = args.backends or installed
+    skipped = [b for b in ("onnxruntime", "torch") if b not in backends]
+    if not backends:
+        raise PortraitsegError("no inference backend is installed: pip install 'portraitseg[cpu]'")
     rows = []
-    for backend in args.backends:
+    for backend in backends:
         segmenter = load(args.model, backend=backend, device=args.device, threads=args.threads,
-                         precision=args.precision)
+                         precision=args.precision, edges=args.edges)
         if args.size:
             segmenter.long_side = args.size
         side = segmenter.long_side
@@ -43,4 +52,6 @@ def run(args: argparse.Namespace) -> int:
                          **time_whole_path(segmenter, image, args.runs, args.warmup)))
     print(format_rows(rows))
     print(f"whole path = decode {image} + resize + model + blur composite; median and p95 of {args.runs} runs")
+    if skipped:
+        print(f"skipped: {', '.join(skipped)} ({'not installed' if not args.backends else 'not asked for'})")
     return 0

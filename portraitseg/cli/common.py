@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True) -> None:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def device_name(text: str) -> str:
+    """An argparse type: auto, cpu, cuda or cuda:N."""
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
+    return text
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True, edges: str = "guided") -> None:
     from portraitseg.zoo.catalog import DEFAULT_MODEL, bundled_models
 
     parser.add_argument("-m", "--model", default=None,
@@ -14,16 +29,21 @@ def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True) -
     if backend:
         parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"],
                             help="auto: ONNX Runtime when installed, else torch")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: one per available core)")
+    parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="CPU threads (default: one per available core)")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
                         help="ONNX Runtime: auto uses a bundled INT8 model on the CPU when the model ships one")
+    parser.add_argument("--edges", default=edges, choices=["guided", "bilinear"],
+                        help="how the mask is scaled up to the photo: guided follows the photo's edges (hair, "
+                             "shoulders), bilinear interpolates (cheaper)")
 
 
 def load_from_args(args: argparse.Namespace):
     from portraitseg.api import load
 
-    return load(args.model, backend=args.backend, device=args.device, threads=args.threads, precision=args.precision)
+    return load(args.model, backend=args.backend, device=args.device, threads=args.threads, precision=args.precision,
+                edges=args.edges)
 
 
 def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: str, softness: float) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from portraitseg.cli.common import device_name
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", action="append", default=[],
@@ -13,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"])
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.zoo.checkpoint import load_checkpoint
     from portraitseg.zoo.export import export_onnx
 
+    from portraitseg.atomic import writable_path
+
+    writable_path(args.output)
     if args.int8 and not args.calibration_data:
         raise PortraitsegError("--int8 needs --calibration-data DIR (training images to measure activation ranges)")
     net, config = load_checkpoint(resolve_model(args.model))

@@ -40,14 +40,14 @@ def run(args: argparse.Namespace) -> int:
 
     from portraitseg.errors import ImageReadError, PortraitsegError
     from portraitseg.image_io import list_images, read_image
-    from portraitseg.atomic import atomic_write
+    from portraitseg.atomic import atomic_write, writable_path
 
+    out_dir = writable_path(args.output_dir, folder=True)
     paths = list_images(args.input)
     if not paths:
         raise PortraitsegError(f"no images found in {' '.join(args.input)}")
     effect = effect_from_args(args, args.effect)
     segmenter = load_from_args(args)
-    out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     failed, written = [], 0
     targets = output_paths(paths, out_dir, args.effect)

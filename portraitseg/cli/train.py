@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any setting (value read as YAML), e.g. --set ema=0.999")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output from its state.pt")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start a new run in an --output folder that holds one (its checkpoints and log are "
+                             "deleted)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                  input_size=list(args.input_size) if args.input_size else None, augmentations=args.augment)
     overrides.update({key: value for key, value in flags.items() if value is not None})
     config = build_config(args.config, overrides)
-    history = train(config, resume=args.resume, progress=not args.no_progress)
+    history = train(config, resume=args.resume, progress=not args.no_progress, overwrite=args.overwrite)
     scored = [row for row in history if "selection" in row]
     if scored:
         best = max(scored, key=lambda row: row["selection"])

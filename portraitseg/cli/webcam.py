@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 
 from portraitseg.cli.common import add_effect_arguments, add_model_arguments, effect_from_args, load_from_args
+from portraitseg.temporal import DEFAULT_SMOOTHING
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_model_arguments(parser)
+    add_model_arguments(parser, edges="bilinear")
     parser.add_argument("--source", default="0", help="camera index or video file")
     add_effect_arguments(parser, "--effect", default="blur", softness=0.2)
-    parser.add_argument("--smoothing", type=float, default=0.5, help="temporal mask smoothing in [0, 1)")
+    parser.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
+                        help="temporal mask smoothing in [0, 1): how strongly a pixel's flicker is held back where "
+                             "the picture is still (moving parts are never held back)")
     parser.add_argument("--output", help="write the processed video here (.mp4)")
     parser.add_argument("--no-window", action="store_true", help="headless: no window (for machines without display)")
     parser.add_argument("--no-fps", action="store_true", help="no frames-per-second overlay")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from portraitseg.errors import BackendUnavailableError
+from portraitseg.errors import BackendUnavailableError, CheckpointError
 
 INSTALL_HINT = (
     "ONNX Runtime is not installed: pip install 'portraitseg[cpu]' (onnxruntime) or 'portraitseg[gpu]' "
@@ -45,6 +45,22 @@ def session_options(threads: int | None = None, spin: bool = True):
     return options
 
 
+def _open_session(ort, path: Path, options, providers: list[str]):
+    """ONNX Runtime's session for ``path``; a damaged file, or external data it refuses, is a one-line error."""
+    from portraitseg.zoo.onnx_contract import confined_model_file
+
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such ONNX file")
+    try:
+        return ort.InferenceSession(str(confined_model_file(path)), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime's own InvalidProtobuf, Fail, InvalidArgument, NoSuchFile...
+        if not type(exc).__module__.startswith("onnxruntime"):
+            raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: ONNX Runtime cannot load it ({reason}); re-export or download it "
+                              "again") from None
+
+
 class OnnxBackend:
     name = "onnxruntime"
 
@@ -58,7 +74,7 @@ class OnnxBackend:
             )
         providers = (["CUDAExecutionProvider"] if wants_cuda else []) + ["CPUExecutionProvider"]
         options = session_options(threads, spin)
-        self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        self.session = _open_session(ort, Path(path), options, providers)
         # onnxruntime-gpu lists CUDA as available even without a GPU and silently falls back: report what runs.
         self.provider = self.session.get_providers()[0]
         if device.startswith("cuda") and self.provider != "CUDAExecutionProvider":
