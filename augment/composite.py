@@ -250,7 +250,7 @@ class CopyPaste(Augmenter):
     def _person_free(self, canvas: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
         """A canvas-sized person-free picture: a person-free photo, or a window of a training photo beside, above or
         below its people; a synthetic one where neither is at hand."""
-        free = list(getattr(self.pool, "person_free", ()))
+        free = getattr(self.pool, "person_free", ())
         photos = len(self._background_files) + len(free)
         if photos and rng.random() < self.photo_share:
             k = int(rng.integers(photos))

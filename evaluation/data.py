@@ -87,12 +87,19 @@ def split_validation(pairs: list[Pair], fraction: float, seed: int) -> tuple[lis
 
 
 def load_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 RGB image (EXIF-oriented, as served) and uint8 0/255 mask, at the original size. A mask drawn on the
-    image's stored pixels is given the image's EXIF orientation; one drawn on the displayed image is taken as is."""
+    """uint8 RGB image (EXIF-oriented, as served) and uint8 0/255 mask, at the original size."""
     image = read_image(pair.image)
-    mask = read_mask(pair.mask).astype(np.uint8) * 255
-    if mask.shape != image.shape[:2]:
+    return image, aligned_mask(pair, pair.mask, image.shape[:2]).astype(np.uint8) * 255
+
+
+def aligned_mask(pair: Pair, path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """The bool mask at ``path`` (the pair's mask or ignore mask) lined up with the pair's image of ``shape``: a
+    mask drawn on the image's stored pixels is given the image's EXIF orientation; one drawn on the displayed image
+    is taken as is."""
+    mask = read_mask(path)
+    if mask.shape != shape:
         mask = orient_like(pair.image, mask)
-    if mask.shape != image.shape[:2]:
-        raise ImageReadError(f"{pair.name}: image {image.shape[:2]} and mask {mask.shape} differ in size")
-    return image, mask
+    if mask.shape != shape:
+        raise ImageReadError(f"{pair.name}: image {shape} and {path.parent.name}/{path.name} {mask.shape} differ in "
+                             "size")
+    return mask

@@ -11,6 +11,7 @@ from portraitseg.extras import require
 from portraitseg.segmenter import Segmenter
 
 BACKENDS = ("auto", "onnxruntime", "torch")
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 PRECISIONS = ("auto", "fp32", "int8")
 
 
@@ -56,7 +57,7 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(device)):
+    if not DEVICE_PATTERN.fullmatch(str(device)):
         raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive whole number, got {threads!r}")
@@ -65,7 +66,7 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
     if backend == "auto":
         backend = "onnxruntime" if onnxruntime_installed() or path.suffix == ".onnx" else "torch"
     if backend == "onnxruntime":
-        return _load_onnx(path, device, threads, precision, spin).with_edges(edges)
+        return _load_onnx(path, device, threads, precision, spin, edges)
     if path.suffix == ".onnx":
         raise BackendUnavailableError(f"{path} is an ONNX file: the torch backend needs a checkpoint folder")
     require("torch", "the torch backend" if backend_asked == "torch" else
@@ -107,7 +108,7 @@ def _onnx_file(path: Path, device: str, precision: str) -> Path:
     return fp32 if fp32.is_file() else _cached_export(path)
 
 
-def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spin: bool) -> Segmenter:
+def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spin: bool, edges: str) -> Segmenter:
     from portraitseg.zoo.config import ModelConfig
     from portraitseg.zoo.onnx_contract import config_from_onnx_metadata
     from portraitseg.zoo.runtimes.onnx_backend import OnnxBackend
@@ -118,7 +119,7 @@ def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spi
         config, name = config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem
     else:
         config, name = ModelConfig.load(path), path.name
-    return Segmenter(runner, config.long_side, config.threshold, config.output_stride, description=name)
+    return Segmenter(runner, config.long_side, config.threshold, config.output_stride, description=name, edges=edges)
 
 
 def _cached_export(checkpoint: Path) -> Path:

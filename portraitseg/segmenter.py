@@ -52,10 +52,6 @@ class Segmenter:
         """The same model (backend shared, nothing reloaded) fed at another long side: smaller for live video."""
         return Segmenter(self.backend, long_side, self.threshold, self.multiple, self.description, self.edges)
 
-    def with_edges(self, edges: str) -> "Segmenter":
-        """The same model (backend shared) with another upsampling of its output."""
-        return Segmenter(self.backend, self.long_side, self.threshold, self.multiple, self.description, edges)
-
     def __call__(self, image: ImageInput) -> np.ndarray:
         """Float32 probability (H, W) in [0, 1] at the original size of ``image``."""
         rgb = read_image(image)

@@ -208,6 +208,8 @@ def test_a_run_with_ignore_masks_person_free_pairs_and_hard_negatives_trains_and
     assert len(trainer.dataset.person_free) == 6 and trainer.val_empty
     history = trainer.fit()
     assert "hard_negative_mean_painted" in history[-1] and "val_empty_person_share" in history[-1]
+    row = history[-1]                                            # the held-out person-free pairs enter the score
+    assert row["selection"] == pytest.approx(row["val_miou"] - row["val_empty_person_share"])
     resumed = Trainer(config, progress=False)
     assert resumed.resume()
     np.testing.assert_array_equal(resumed.hard_negatives.scores, trainer.hard_negatives.scores)

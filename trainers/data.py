@@ -10,9 +10,8 @@ import torch
 from torch.utils.data import Dataset
 
 from portraitseg.errors import ImageReadError, PortraitsegError
-from portraitseg.evaluation.data import Pair, load_pair
+from portraitseg.evaluation.data import Pair, aligned_mask, load_pair
 from portraitseg.geometry import IGNORE_LABEL, cover_crop, letterbox, plan_fit, resize, resize_label
-from portraitseg.image_io import orient_like, read_mask
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +21,7 @@ def load_label(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     ignore mask marks the label unknown (a person pixel stays a person)."""
     image, mask = load_pair(pair)
     if pair.ignore is not None:
-        ignore = read_mask(pair.ignore)
-        if ignore.shape != mask.shape:
-            ignore = orient_like(pair.image, ignore)
-        if ignore.shape != mask.shape:
-            raise ImageReadError(f"{pair.name}: ignore mask {ignore.shape} and mask {mask.shape} differ in size")
-        mask[ignore & (mask == 0)] = IGNORE_LABEL
+        mask[aligned_mask(pair, pair.ignore, mask.shape) & (mask == 0)] = IGNORE_LABEL
     return image, mask
 
 

@@ -7,8 +7,8 @@ photos and on real-world photos with people, and punishes painting people into p
 ``selection_people`` set (coco128_person ``with_people`` by default: groups, small and off-centre people);
 ``empty_share``: the mean percentage of pixels predicted as person on the ``selection_empty`` set (person-free
 photos); ``val_empty_share``: the same on the held-out person-free training pairs. A set that is not configured
-(or holds no photo) drops out of the formula. All three are in percent, so one point of
-false-positive area costs as much as one point of IoU.
+(or holds no photo) drops out of the formula. All are in percent, so one point of false-positive area costs
+as much as one point of IoU.
 """
 
 from __future__ import annotations

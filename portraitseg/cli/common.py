@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 
 def positive_int(text: str) -> int:
@@ -15,7 +14,9 @@ def positive_int(text: str) -> int:
 
 def device_name(text: str) -> str:
     """An argparse type: auto, cpu, cuda or cuda:N."""
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
+    from portraitseg.api import DEVICE_PATTERN
+
+    if not DEVICE_PATTERN.fullmatch(text):
         raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
     return text
 
