@@ -9,22 +9,16 @@ see :class:`portraitseg.trainers.data.TrainingSet`) before training starts.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from portraitseg.augment.backgrounds import DEFAULT_BACKGROUNDS, BackgroundPhotos
 from portraitseg.augment.transforms import Augmenter, synthetic_background
-from portraitseg.datapaths import resolve_data_dir
+from portraitseg.effects import composite
 from portraitseg.geometry import binary_mask, cover_crop, resize
-from portraitseg.image_io import IMAGE_SUFFIXES, read_image
-
-
-log = logging.getLogger(__name__)
-DEFAULT_BACKGROUNDS = "backgrounds"  # under $PORTRAITSEG_DATA; optional, unlike a folder named in a config
 
 
 class SamplePool(Protocol):
@@ -180,30 +174,7 @@ class CopyPaste(Augmenter):
             raise ValueError("objects is a probability in [0, 1] and max_objects at least 1")
         if not 0 <= self.body_crop <= 1 or not 0 <= self.photo_share <= 1:
             raise ValueError("body_crop and photo_share are probabilities in [0, 1]")
-        self._background_files = self._find_backgrounds()
-        self._background_cache: dict[int, np.ndarray] = {}
-
-    def _find_backgrounds(self) -> list[Path]:
-        """The person-free photos of the ``backgrounds`` folders. The default folder may be missing (a user's own
-        data set has none): then the training photos' person-free windows and pairs serve alone, as logged. A folder
-        named on purpose must exist."""
-        if not self.backgrounds:
-            return []
-        files: list[Path] = []
-        for name in [self.backgrounds] if isinstance(self.backgrounds, str) else self.backgrounds:
-            folder = resolve_data_dir(name)
-            folder = folder / "images" if (folder / "images").is_dir() else folder
-            if not folder.is_dir():
-                if name == DEFAULT_BACKGROUNDS:
-                    log.info("copy_paste: no %s folder at %s; person-free pictures come from the training photos "
-                             "(their person-free pairs and the parts beside their people)", name, folder)
-                    continue
-                raise ValueError(f"copy_paste backgrounds folder not found: {folder} (set backgrounds=null to use "
-                                 "person-free windows of the training photos only)")
-            found = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            log.info("copy_paste: %d person-free photos from %s", len(found), folder)
-            files += found
-        return files
+        self._photos = BackgroundPhotos(self.backgrounds, "copy_paste")
 
     def bind(self, pool: SamplePool) -> None:
         """Draw people and person-free windows from ``pool`` (the training set)."""
@@ -251,22 +222,16 @@ class CopyPaste(Augmenter):
         """A canvas-sized person-free picture: a person-free photo, or a window of a training photo beside, above or
         below its people; a synthetic one where neither is at hand."""
         free = getattr(self.pool, "person_free", ())
-        photos = len(self._background_files) + len(free)
+        photos = len(self._photos) + len(free)
         if photos and rng.random() < self.photo_share:
             k = int(rng.integers(photos))
-            return cover_crop(self._photo(k) if k < len(self._background_files) else
-                              self.pool.pool_pair(free[k - len(self._background_files)])[0], None, canvas, rng)[0]
+            return cover_crop(self._photos.photo(k) if k < len(self._photos) else
+                              self.pool.pool_pair(free[k - len(self._photos)])[0], None, canvas, rng)[0]
         for _ in range(4):
             window = person_free_window(*self.pool.pool_pair(int(rng.integers(self.pool.pool_size))), rng)
             if window is not None:
                 return cover_crop(window, None, canvas, rng)[0]
         return synthetic_background(*canvas, rng)
-
-    def _photo(self, k: int) -> np.ndarray:
-        """Background photo ``k``, decoded on first use."""
-        if k not in self._background_cache:
-            self._background_cache[k] = read_image(self._background_files[k])
-        return self._background_cache[k]
 
     def _paste(self, cutout: Cutout, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
                min_height: float, max_height: float, is_person: bool) -> None:
@@ -297,7 +262,6 @@ class CopyPaste(Augmenter):
         soft = alpha.astype(np.float32) / 255.0
         if self.feather > 0:
             soft = cv2.GaussianBlur(soft, (0, 0), self.feather)
-        soft = soft[..., None]
-        image[cy0:cy1, cx0:cx1] = person * soft + region * (1 - soft)
+        image[cy0:cy1, cx0:cx1] = composite(person, soft, region)
         covered = alpha > 127
         mask[cy0:cy1, cx0:cx1][covered] = 255 if is_person else 0

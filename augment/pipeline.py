@@ -9,20 +9,6 @@ import numpy as np
 from portraitseg.errors import AugmenterError
 from portraitseg.plugins import get_registry
 
-DEFAULT_AUGMENTATIONS: list[dict[str, Any]] = [
-    {"name": "copy_paste", "p": 0.5},
-    {"name": "scale_rotate_crop", "p": 0.7},
-    {"name": "hflip", "p": 0.5},
-    {"name": "background_swap", "p": 0.15},
-    {"name": "brightness", "p": 0.5},
-    {"name": "color_jitter", "p": 0.3},
-    {"name": "gaussian_blur", "p": 0.1},
-    {"name": "motion_blur", "p": 0.1},
-    {"name": "noise", "p": 0.15},
-    {"name": "jpeg_quality", "p": 0.5},
-]
-
-
 def parse_spec(spec: str) -> dict[str, Any]:
     """Parse ``"name:key=value,key=value"`` (the CLI form) into ``{"name": ..., key: value}``; ``none`` is None."""
     name, _, rest = spec.partition(":")

@@ -4,11 +4,11 @@ randomness from the given ``numpy.random.Generator``, and keeps the image and th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from portraitseg.effects import composite
 from portraitseg.geometry import PAD_VALUE
 
 Pair = tuple[np.ndarray, np.ndarray]
@@ -160,29 +160,24 @@ def synthetic_background(h: int, w: int, rng: np.random.Generator) -> np.ndarray
 
 @dataclass
 class BackgroundSwap(Augmenter):
-    """Paste the person onto another background: an image from ``folder`` when given, else a synthetic one.
-    Portrait models overfit their training backgrounds; this breaks that habit."""
+    """Paste the person onto another background: a photo from ``folder`` (a path or a name under
+    ``$PORTRAITSEG_DATA``, read as copy_paste reads its backgrounds) when given, else a synthetic one. Portrait
+    models overfit their training backgrounds; this breaks that habit."""
 
     folder: str | None = None
     feather: float = 1.0
 
     def __post_init__(self) -> None:
-        self._files = sorted(
-            p for p in Path(self.folder).iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
-        ) if self.folder else []
+        from portraitseg.augment.backgrounds import BackgroundPhotos
+
+        self._photos = BackgroundPhotos(self.folder, "background_swap")
 
     def _background(self, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
-        if self._files:
-            picked = cv2.imread(str(self._files[int(rng.integers(len(self._files)))]), cv2.IMREAD_COLOR)
-            if picked is not None:
-                return cv2.resize(picked[..., ::-1], (w, h), interpolation=cv2.INTER_AREA)
-        return synthetic_background(h, w, rng)
+        return self._photos.draw((h, w), rng) if len(self._photos) else synthetic_background(h, w, rng)
 
     def apply(self, image, mask, rng):
         h, w = mask.shape
         alpha = (mask > 127).astype(np.float32)
         if self.feather > 0:
             alpha = cv2.GaussianBlur(alpha, (0, 0), self.feather)
-        alpha = alpha[..., None]
-        out = image.astype(np.float32) * alpha + self._background(h, w, rng).astype(np.float32) * (1 - alpha)
-        return np.clip(out, 0, 255).astype(np.uint8), mask
+        return composite(image, alpha, self._background(h, w, rng)), mask

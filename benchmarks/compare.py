@@ -55,7 +55,7 @@ def zoo_entries(names, threads, frame):
         net, _ = load_checkpoint(folder)
         for precision in ("fp32", "int8") if (folder / INT8_ONNX_NAME).is_file() else ("fp32",):
             seg = load(folder, backend="onnxruntime", threads=threads, precision=precision)
-            fit = plan_fit(frame.shape[:2], seg.long_side)
+            fit = plan_fit(frame.shape[:2], seg.long_side, seg.multiple)
             label = f"{name} INT8" if precision == "int8" else name
             entries.append(Entry(label, seg, to_input(frame, fit)[None], count_parameters(net),
                                  f"onnxruntime {precision}", f"{fit.padded_h}x{fit.padded_w}"))

@@ -11,6 +11,7 @@ used, so the choice stays a validation decision.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def main() -> None:
         print("| long side | held-out mIoU | people mIoU | person-free share | selection | model call (4:3 frame) |")
         print("|---|---|---|---|---|---|")
         for side in args.sizes:
-            segmenter = Segmenter(backend, side, model_config.threshold, model_config.output_stride)
+            segmenter = Segmenter.from_config(backend, dataclasses.replace(model_config, serve_long_side=side))
             metrics = {"val_miou": evaluate(segmenter, val, progress=False)["miou"]}
             if people:
                 metrics["people_miou"] = evaluate(segmenter, people, progress=False)["miou"]

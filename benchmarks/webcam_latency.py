@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/browser.py
 
-from browser import demo_page, start_webcam  # noqa: E402
+from tests.browser import demo_page, start_webcam  # noqa: E402
 
 PAINT_WATCH = """
 window.__painted = []; window.__bytes = [];

@@ -2,8 +2,10 @@
 // Each camera frame is scaled to the model's live size and sent as a small JPEG; the server answers with the
 // person's alpha matte, one byte a pixel (live.py), and the effect is composed here, on a canvas, with the frame
 // the matte belongs to. Painting happens in requestAnimationFrame, so every composed frame is a painted one.
+// What is drawn follows effects.py (tests/test_live_parity.py compares them pixel by pixel); where it differs,
+// on purpose, docs/live-parity.md says how and why.
 const root = element.querySelector('.live');
-const LONG_SIDE = Number(root.dataset.longSide);
+let longSide = Number(root.dataset.longSide);  // the model's live size; each answer says it again (X-Live-Side)
 const ENDPOINT = new URL(root.dataset.endpoint, document.baseURI);
 const MAX_IN_FLIGHT = 2;
 const JPEG_QUALITY = 0.8;
@@ -35,7 +37,9 @@ const onNextFrame = 'requestVideoFrameCallback' in HTMLVideoElement.prototype
 const CANVAS_FILTERS = typeof spreadCtx.filter === 'string';
 const streamId = Math.random().toString(36).slice(2) + Date.now().toString(36);
 
-const settings = {model: '', kind: 'blur', threshold: 0.5, softness: 0.2, blur: 15, color: '#2e8b57',
+// The page's Look settings arrive through configure(); until then the server's defaults apply (threshold: the
+// model's own).
+const settings = {model: '', kind: 'blur', threshold: null, softness: 0.2, blur: 15, color: '#00ff00',
                   background: null, smoothing: 0.9};
 let backgroundImage = null;
 let stream = null, running = false, inFlight = 0, sent = 0, latest = null, shownId = 0, failures = 0, count = 0;
@@ -119,7 +123,7 @@ function onCameraFrame(now, metadata) {
 
 // The frame at the model's size as JPEG bytes; toDataURL encodes at once, where toBlob waits for another thread.
 function smallJpeg(frame) {
-  const scale = LONG_SIDE / Math.max(frame.width, frame.height, LONG_SIDE);
+  const scale = longSide / Math.max(frame.width, frame.height, longSide);
   resize(small, Math.round(frame.width * scale), Math.round(frame.height * scale));
   smallCtx.drawImage(frame, 0, 0, small.width, small.height);
   const text = atob(small.toDataURL('image/jpeg', JPEG_QUALITY).split(',')[1]);
@@ -143,12 +147,16 @@ function putMatte(slot, alpha, width, height) {
 async function send(slot, captured) {
   const id = ++sent;
   const jpeg = smallJpeg(slot.frame);
-  const query = new URLSearchParams({model: settings.model, stream: streamId, threshold: settings.threshold,
-                                     softness: settings.softness, smoothing: settings.smoothing});
+  // 'mask' is a hard mask at the threshold, as effects.py draws it: no softness
+  const query = new URLSearchParams({model: settings.model, stream: streamId,
+                                     softness: settings.kind === 'mask' ? 0 : settings.softness,
+                                     smoothing: settings.smoothing});
+  if (settings.threshold !== null) query.set('threshold', settings.threshold);
   try {
     const response = await fetch(ENDPOINT + '?' + query, {method: 'POST', body: jpeg,
                                                           headers: {'Content-Type': 'image/jpeg'}});
     if (!response.ok) throw new Error(await response.text());
+    longSide = Number(response.headers.get('X-Live-Side')) || longSide;
     putMatte(slot, new Uint8Array(await response.arrayBuffer()), Number(response.headers.get('X-Width')),
              Number(response.headers.get('X-Height')));
     if (failures) say('');  // the server answers again: its error no longer applies
@@ -216,6 +224,8 @@ function compose(frame, matte) {
     out.fillRect(0, 0, w, h);
   } else if (settings.kind === 'replace' && backgroundImage) {
     drawCover(backgroundImage, w, h);
+  } else if (settings.kind === 'cutout') {
+    drawCheckerboard(w, h);
   } else if (settings.kind === 'blur' || settings.kind === 'replace') {
     out.drawImage(frame, 0, 0);  // shows only where no background is near: inside the person
     drawBlurredBackground(frame, matte, w, h);
@@ -223,10 +233,23 @@ function compose(frame, matte) {
   out.drawImage(person, 0, 0);
 }
 
+// Transparency shown as effects.checkerboard() shows it: 16-pixel cells, grey 204 and 153.
+function drawCheckerboard(w, h) {
+  out.fillStyle = 'rgb(153, 153, 153)';
+  out.fillRect(0, 0, w, h);
+  out.fillStyle = 'rgb(204, 204, 204)';
+  for (let y = 0; y < h; y += 16) {
+    for (let x = (y / 16) % 2 ? 16 : 0; x < w; x += 32) out.fillRect(x, y, 16, 16);
+  }
+}
+
+// Scaled to cover the frame and cropped centred at whole pixels, as effects.cover() does.
 function drawCover(image, w, h) {
   const scale = Math.max(w / image.naturalWidth, h / image.naturalHeight);
-  const sw = w / scale, sh = h / scale;
-  out.drawImage(image, (image.naturalWidth - sw) / 2, (image.naturalHeight - sh) / 2, sw, sh, 0, 0, w, h);
+  const sw = Math.max(w, Math.round(image.naturalWidth * scale));
+  const sh = Math.max(h, Math.round(image.naturalHeight * scale));
+  out.imageSmoothingQuality = 'high';  // an area-like reduction, as effects.cover() makes
+  out.drawImage(image, -Math.floor((sw - w) / 2), -Math.floor((sh - h) / 2), sw, sh);
 }
 
 // The background blurred without the person (no halo), as blurred() in effects.py: at a reduced size, the
@@ -268,5 +291,5 @@ startButton.addEventListener('click', () => (running ? stop() : start()));
 // Leaving the Webcam tab hides the component: the camera is switched off rather than left filming unseen.
 new IntersectionObserver(() => { if (running && root.offsetParent === null) stop(); }).observe(root);
 cameraSelect.addEventListener('change', () => start(cameraSelect.value));
-window.portraitsegLive = {configure, start, stop, settings};
+window.portraitsegLive = {configure, start, stop, settings, compose};
 if (window.portraitsegLivePending) configure(window.portraitsegLivePending);

@@ -24,7 +24,6 @@ from portraitseg.effects import alpha_from_prob
 from portraitseg.errors import PortraitsegError
 from portraitseg.temporal import DEFAULT_SMOOTHING, TemporalSmoother
 
-LIVE_LONG_SIDE = 256  # the training canvas, and twice the frame rate of 320 on two cores
 MAX_FRAME_BYTES = 2_000_000
 MAX_FRAME_SIDE = 1024
 MAX_STREAMS = 64  # smoothing state kept for this many recent viewers
@@ -128,17 +127,17 @@ class LiveMattes:
         return smoother
 
     def __call__(self, data: bytes, query: dict[str, str]) -> tuple[np.ndarray, float]:
-        """The uint8 matte (H, W) of one frame and the model's milliseconds. ``query`` holds model, stream, threshold,
-        softness and smoothing, as the page sends them."""
+        """The uint8 matte (H, W) of one frame and the model's milliseconds. ``query`` holds model, stream, threshold
+        (default: the model's own), softness and smoothing, as the page sends them."""
         model = query.get("model") or self.models.default
         if model not in self.models.names:
             raise LiveRequestError(f"unknown model {model!r}; this demo serves {', '.join(self.models.names)}")
-        threshold = setting(query.get("threshold"), "threshold", 0.5, 0.0, 1.0)
+        segmenter = self.models.get(model)
+        threshold = setting(query.get("threshold"), "threshold", segmenter.threshold, 0.0, 1.0)
         softness = setting(query.get("softness"), "softness", 0.0, 0.0, 1.0)
         smoothing = setting(query.get("smoothing"), "smoothing", DEFAULT_SMOOTHING, 0.0, 0.95)
         frame = decode_frame(data)
-        segmenter = self.models.get(model)
-        live = segmenter.at_long_side(min(segmenter.long_side, LIVE_LONG_SIDE))
+        live = segmenter.at_long_side(segmenter.live_long_side)
         start = time.perf_counter()
         prob = live(frame)
         model_ms = (time.perf_counter() - start) * 1000
@@ -149,7 +148,8 @@ class LiveMattes:
 def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
     """Serve ``mattes`` at ``POST /portraitseg/live`` on the page's FastAPI app: the body is the frame, the query
     the settings; the answer the matte's bytes (gzipped where the browser accepts it) with its size in
-    ``X-Width``/``X-Height``, or a 400 with the reason as text."""
+    ``X-Width``/``X-Height`` and the model's live long side in ``X-Live-Side`` (the size to send frames at), or a
+    400 with the reason as text."""
 
     async def live_matte(request: Request) -> Response:
         try:
@@ -157,7 +157,8 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
             matte, model_ms = await run_in_threadpool(mattes, data, dict(request.query_params))
         except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
             return PlainTextResponse(str(exc), status_code=getattr(exc, "status", 500))
-        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]),
+        live_side = mattes.models.live_side(request.query_params.get("model") or None)
+        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]), "X-Live-Side": str(live_side),
                    "X-Model-Ms": f"{model_ms:.1f}", "Cache-Control": "no-store"}
         body = matte.tobytes()
         if "gzip" in request.headers.get("accept-encoding", ""):

@@ -31,6 +31,14 @@ class ModelChoices:
                 self._loaded[name] = load(name, backend=self.backend, device=self.device, spin=False)
             return self._loaded[name]
 
+    def threshold(self, name: str | None) -> float:
+        """The model's own threshold: the demo's starting point (0.5 when no model is served)."""
+        return self.get(name).threshold if (name or self.default) else 0.5
+
+    def live_side(self, name: str | None) -> int:
+        """The long side the model is fed at live (its config's live_long_side)."""
+        return self.get(name).live_long_side if (name or self.default) else 256
+
     def describe(self, name: str | None) -> str:
         seg = self.get(name)
         threads = getattr(seg.backend, "threads", 0)

@@ -15,10 +15,10 @@ import numpy as np
 from PIL import Image
 
 from portraitseg.demo.examples import example_paths
-from portraitseg.demo.live import LIVE_LONG_SIDE, ROUTE, SCRIPT, LiveMattes, add_live_route
+from portraitseg.demo.live import ROUTE, SCRIPT, LiveMattes, add_live_route
 from portraitseg.demo.models import ModelChoices
 from portraitseg.demo.processing import DEMO_MAX_PIXELS, process_photo
-from portraitseg.effects import Effect
+from portraitseg.effects import DEFAULT_COLOR, Effect
 from portraitseg.errors import EffectError, PortraitsegError
 from portraitseg.temporal import DEFAULT_SMOOTHING
 
@@ -28,21 +28,26 @@ CSS = """
 #timing table { display: block; overflow-x: auto; max-width: 100%; }
 #timing th, #timing td { white-space: nowrap; }
 """
-LIVE_HTML = f"""<div class="live" data-long-side="{LIVE_LONG_SIDE}" data-endpoint="{ROUTE.lstrip('/')}">
+
+
+def live_html(long_side: int) -> str:
+    """The live component's markup; ``long_side``: the default model's live size (each matte's answer updates it)."""
+    return f"""<div class="live" data-long-side="{long_side}" data-endpoint="{ROUTE.lstrip('/')}">
 <div class="live-bar"><button class="live-start" type="button">Start camera</button>
 <select class="live-camera" aria-label="Camera" hidden></select></div>
 <p class="live-message" role="status" hidden></p>
 <div class="live-view"><canvas class="live-output"></canvas>
 <video class="live-camera-feed" playsinline muted></video></div>
 <p class="live-stats"></p></div>"""
+
+
 LIVE_CSS = """
 .live-bar { display: flex; gap: 0.5rem; flex-wrap: wrap; }
 .live-start { padding: 0.4rem 1rem; border-radius: 6px; background: var(--button-primary-background-fill);
   color: var(--button-primary-text-color); font-weight: 600; }
 .live-message { color: var(--body-text-color); background: var(--color-accent-soft); padding: 0.5rem; }
 .live-view { position: relative; max-width: 640px; }
-.live-output { width: 100%; transform: scaleX(-1); background: repeating-conic-gradient(#ccc 0 25%, #fff 0 50%)
-  0 0 / 16px 16px; }
+.live-output { width: 100%; transform: scaleX(-1); }
 .live-camera-feed { position: absolute; left: 0; top: 0; width: 1px; height: 1px; opacity: 0; }
 .live-stats { font-size: 0.9em; }
 """
@@ -53,8 +58,8 @@ LIVE_CONFIGURE = """(model, kind, threshold, softness, blur, color, background, 
 }"""
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
          "painted or replaced.")
-PRIVACY = (f"Photos and webcam frames (scaled to {LIVE_LONG_SIDE} pixels) are sent to the server that runs this "
-           f"page, processed in memory and not stored; the result files offered for download are deleted after "
+PRIVACY = (f"Photos and webcam frames (scaled to the model's live size, a few hundred pixels) are sent to the server "
+           f"that runs this page, processed in memory and not stored; the result files offered for download are deleted after "
            f"{RESULT_TTL_S // 60} minutes and when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} "
            f"megapixels are processed at that size.")
 
@@ -104,7 +109,7 @@ def make_effect(kind, threshold, softness, blur, color, image_path) -> Effect:
     picture or parses the colour again."""
     if kind == "replace" and not image_path:
         raise EffectError("choose a background image for 'Image' first")
-    return Effect.from_options(kind, threshold, softness, blur, color or "#2e8b57",
+    return Effect.from_options(kind, threshold, softness, blur, color or DEFAULT_COLOR,
                                image_path if kind == "replace" else None)
 
 
@@ -190,20 +195,22 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         with gr.Accordion("Look", open=True, elem_id="look-settings", render=False) as look_settings:
             with gr.Row():
                 kind = gr.Radio(EFFECT_CHOICES, value="blur", label="Background", elem_id="effect")
-                threshold = gr.Slider(0.05, 0.95, 0.5, step=0.05, label="Threshold", elem_id="threshold",
-                                      info="How sure the model must be that a pixel is the person.")
+                threshold = gr.Slider(0.05, 0.95, models.threshold(models.default), step=0.01, label="Threshold",
+                                      elem_id="threshold", info="How sure the model must be that a pixel is the "
+                                      "person (starts at the model's own).")
                 softness = gr.Slider(0.0, 0.6, 0.2, step=0.05, label="Edge softness", elem_id="softness",
                                      info="0 gives a hard edge; more blends hair and edges into the background.")
             effect_help = gr.Markdown(EFFECT_HELP["blur"], elem_id="effect-help")
             with gr.Row():
                 blur = gr.Slider(2, 40, 15, step=1, label="Blur strength", elem_id="blur",
                                  info="How strongly the background is blurred.")
-                color = gr.ColorPicker("#2e8b57", label="Colour", visible=False, elem_id="color")
+                color = gr.ColorPicker(DEFAULT_COLOR, label="Colour", visible=False, elem_id="color")
                 image = name_unreadable_uploads(gr.Image(
                     type="filepath", label="Background image", sources=["upload"], height=120, visible=False,
                     elem_id="background-image"))
         effect_inputs = [kind, threshold, softness, blur, color, image]
         model.change(models.describe, model, info, api_visibility="undocumented")
+        model.change(models.threshold, model, threshold, api_visibility="undocumented")
         kind.change(control_visibility, kind, [blur, color, image, softness, effect_help],
                     api_visibility="undocumented")
 
@@ -234,7 +241,7 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         with gr.Tab("Webcam", id="webcam"):
             gr.Markdown("The frame is segmented on the server at the model's live size; the background effect is "
                         "drawn in your browser. The Look settings below apply.")
-            gr.HTML(LIVE_HTML, elem_id="live", js_on_load=SCRIPT.read_text(), css_template=LIVE_CSS,
+            gr.HTML(live_html(models.live_side(models.default)), elem_id="live", js_on_load=SCRIPT.read_text(), css_template=LIVE_CSS,
                     apply_default_css=False)
             smoothing = gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing",
                                   elem_id="smoothing", info="Holds back edge flicker where the picture is still; "

@@ -10,6 +10,8 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from portraitseg.zoo.onnx_contract import EVAL_NAME, TRAIN_CONFIG_NAME
+
 TEMPLATE = Path(__file__).with_name("model_card.md")
 DATASET_NAMES = {"eg1800": "EG1800", "ccp_train": "Clothing Co-Parsing (CCP)",
                  "hsd_street": "Human Segmentation Dataset (street and everyday photos)",
@@ -109,7 +111,7 @@ def _data_terms(datasets: list[str], augmentations: list) -> str:
 
 def _training_section(folder: Path) -> str:
     record = _read_json(folder / "training.json") or {}
-    config_path = folder / "train_config.yaml"
+    config_path = folder / TRAIN_CONFIG_NAME
     parts = []
     if record:
         parts.append("\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in record.items()))
@@ -126,11 +128,11 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
 
     folder = Path(folder)
     net, config = load_checkpoint(folder)
-    evaluation = _read_json(folder / "eval.json")
+    evaluation = _read_json(folder / EVAL_NAME)
     bench = _read_json(folder / "bench.json")
     name = model_name or (repo_id.split("/")[-1] if repo_id else folder.name)
-    h, w = config.input_size
-    train_config = _read_yaml(folder / "train_config.yaml")
+    h, w = config.train_size
+    train_config = _read_yaml(folder / TRAIN_CONFIG_NAME)
     datasets = list(dict.fromkeys(Path(d.partition("@")[0]).name for d in train_config.get("data", ["eg1800"])))
     card_data = ModelCardData(
         model_name=name, license="other", license_name="research-only-data",
@@ -146,7 +148,7 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
                  "live video."),
         load_ref=f"hf://{repo_id}" if repo_id else name, threshold=config.threshold,
         normalization=f"(x - {config.normalization['mean']}) / {config.normalization['std']}",
-        long_side=config.long_side, multiple=config.output_stride,
+        long_side=config.serve_long_side, multiple=config.output_stride,
         results=_results_section(evaluation, bench) + _real_world_section(evaluation), encoder=config.encoder,
         decoder=list(config.decoder_channels), parameters=f"{count_parameters(net) / 1e6:.2f} M",
         macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}",

@@ -79,11 +79,11 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
         import torch
 
         torch.set_num_threads(threads)
-    return Segmenter(TorchBackend(net, device), config.long_side, config.threshold, config.output_stride,
-                     description=path.name, edges=edges)
+    return Segmenter.from_config(TorchBackend(net, device), config, path.name, edges)
 
 
-def _wants_cuda(device: str) -> bool:
+def wants_cuda(device: str) -> bool:
+    """Whether ``device`` means CUDA: named, or ``auto`` where onnxruntime-gpu offers its CUDA provider."""
     if device.startswith("cuda"):
         return True
     if device != "auto" or not onnxruntime_installed():
@@ -100,7 +100,7 @@ def _onnx_file(path: Path, device: str, precision: str) -> Path:
     if path.suffix == ".onnx":
         return path
     int8 = path / INT8_ONNX_NAME
-    if precision == "int8" or (precision == "auto" and int8.is_file() and not _wants_cuda(device)):
+    if precision == "int8" or (precision == "auto" and int8.is_file() and not wants_cuda(device)):
         if not int8.is_file():
             raise CheckpointError(f"{int8} not found: make one with 'portraitseg export --int8'")
         return int8
@@ -119,7 +119,7 @@ def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spi
         config, name = config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem
     else:
         config, name = ModelConfig.load(path), path.name
-    return Segmenter(runner, config.long_side, config.threshold, config.output_stride, description=name, edges=edges)
+    return Segmenter.from_config(runner, config, name, edges)
 
 
 def _cached_export(checkpoint: Path) -> Path:
@@ -128,13 +128,14 @@ def _cached_export(checkpoint: Path) -> Path:
     import os
 
     from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.config import CONFIG_NAME
     from portraitseg.zoo.onnx_contract import WEIGHTS_NAME
     from portraitseg.zoo.export import export_onnx
 
     weights = checkpoint / WEIGHTS_NAME
     if not weights.is_file():
         raise CheckpointError(f"{weights} not found")
-    digest = hashlib.sha256(weights.read_bytes() + (checkpoint / "config.json").read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(weights.read_bytes() + (checkpoint / CONFIG_NAME).read_bytes()).hexdigest()[:16]
     cache = Path(os.environ.get("PORTRAITSEG_CACHE", Path.home() / ".cache" / "portraitseg")) / "onnx"
     target = cache / f"{digest}.onnx"
     if not target.is_file():

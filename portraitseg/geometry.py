@@ -26,7 +26,7 @@ class Fit:
     padded_w: int
 
 
-def plan_fit(shape: tuple[int, int], long_side: int, multiple: int = 32) -> Fit:
+def plan_fit(shape: tuple[int, int], long_side: int, multiple: int) -> Fit:
     """Scale so the longer side equals ``long_side``, then pad bottom/right up to a multiple of ``multiple``."""
     h, w = shape
     scale = long_side / max(h, w)

@@ -3,6 +3,7 @@ PIL images and numpy arrays. Bad input raises :class:`ImageReadError` with the r
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -13,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from portraitseg.errors import ImageReadError
 
-ImageInput = Union[str, os.PathLike, np.ndarray, Image.Image]
+ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Image.Image]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_PIXELS = 100_000_000
 _EXIF_ORIENTATION = 0x0112
@@ -32,7 +33,18 @@ def read_image(source: ImageInput, max_pixels: int | None = None) -> np.ndarray:
         return _shrink(_pil_to_rgb8(_reduce(source, max_pixels)), max_pixels)
     if isinstance(source, (str, os.PathLike)):
         return _shrink(_read_file(Path(source), max_pixels), max_pixels)
-    raise ImageReadError(f"cannot read an image from {type(source).__name__}; give a path, numpy array or PIL image")
+    if isinstance(source, bytes):
+        return read_image_bytes(source, "image bytes", max_pixels)
+    raise ImageReadError(f"cannot read an image from {type(source).__name__}; give a path, bytes, numpy array or "
+                         "PIL image")
+
+
+def read_image_bytes(data: bytes, name: str, max_pixels: int | None = None) -> np.ndarray:
+    """An encoded image file's bytes (read from an object store, say) decoded exactly as the file would be;
+    ``name`` is what errors call it."""
+    if not data:
+        raise ImageReadError(f"{name}: the file is empty")
+    return _shrink(_decode(io.BytesIO(data), name, max_pixels), max_pixels)
 
 
 _REDUCIBLE = {"RGB", "RGBA", "L", "LA", "I", "F"}  # modes PIL's Image.reduce accepts
@@ -76,10 +88,15 @@ def _read_file(path: Path, max_pixels: int | None = None) -> np.ndarray:
         raise ImageReadError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise ImageReadError(f"{path}: the file is empty")
+    return _decode(path, path, max_pixels)
+
+
+def _decode(source: Path | io.BytesIO, path: object, max_pixels: int | None) -> np.ndarray:
+    """Decode a file or an in-memory file (EXIF-rotated, reduced towards ``max_pixels``); ``path`` names it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
-            with Image.open(path) as im:
+            with Image.open(source) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
                 if max_pixels and im.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale where enough

@@ -1,8 +1,10 @@
 """The plugin manager: built-ins and third-party plugins register encoders, losses and augmenters by name.
 
 Built-ins are loaded as default plugins through the same hooks as third-party ones (the ``llm`` / datasette
-pattern); third-party plugins come from the ``portraitseg`` entry-point group (``$PORTRAITSEG_LOAD_PLUGINS``
-restricts which: a comma-separated list of names, empty for none).
+pattern), each kind's module when that kind is first asked for: serving a checkpoint builds an encoder and so
+imports the built-in encoders, never the training code that holds the built-in losses. Third-party plugins come
+from the ``portraitseg`` entry-point group (``$PORTRAITSEG_LOAD_PLUGINS`` restricts which: a comma-separated list
+of names, empty for none).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ ENTRY_POINT_GROUP = "portraitseg"
 LOAD_PLUGINS_ENV = "PORTRAITSEG_LOAD_PLUGINS"
 KINDS = ("encoders", "losses", "augmenters")
 
-DEFAULT_PLUGINS = (
-    "portraitseg.zoo.encoders.plugin",
-    "portraitseg.trainers.loss_plugin",
-    "portraitseg.augment.plugin",
-)
+# kind -> the module of its built-in implementations, registered when the kind is first asked for
+DEFAULT_PLUGINS = {
+    "encoders": "portraitseg.zoo.encoders.plugin",
+    "losses": "portraitseg.trainers.loss_plugin",
+    "augmenters": "portraitseg.augment.plugin",
+}
 
 
 @dataclass(frozen=True)
@@ -103,11 +106,10 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
 
 @functools.lru_cache(maxsize=None)
 def get_plugin_manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager: default plugins, then entry-point plugins, then ``check_pending()``."""
+    """The process-wide plugin manager with the entry-point plugins, checked by ``check_pending()``; the built-ins
+    join per kind in :func:`get_registry`."""
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    for module_name in DEFAULT_PLUGINS:
-        pm.register(importlib.import_module(module_name), name=module_name)
     _load_entry_points(pm)
     try:
         pm.check_pending()
@@ -126,10 +128,14 @@ def get_registry(kind: str) -> Registry:
     if kind not in KINDS:
         raise PluginError(f"unknown registry {kind!r}; valid: {', '.join(KINDS)}")
     pm = get_plugin_manager()
+    builtin = DEFAULT_PLUGINS[kind]
+    if pm.get_plugin(builtin) is None:
+        pm.register(importlib.import_module(builtin), name=builtin)
     hook_name = f"register_{kind}"
     registry = Registry(kind)
     impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if not (i.wrapper or i.hookwrapper)]
-    for impl in impls:  # registration order: default plugins first; hook wrappers wrap each call
+    impls.sort(key=lambda i: i.plugin_name != builtin)  # the built-ins first, so theirs are the names taken
+    for impl in impls:  # hook wrappers wrap each call
         caller = pm.subset_hook_caller(hook_name, remove_plugins=[i.plugin for i in impls if i is not impl])
 
         def register(name: str, factory: Callable[..., Any], _plugin=impl.plugin_name, **metadata: Any) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-OPTIONAL_FILES = ("model.int8.onnx", "train_config.yaml", "eval.json", "curves.png")
+from portraitseg.zoo.config import CONFIG_NAME
+from portraitseg.zoo.onnx_contract import EVAL_NAME, INT8_ONNX_NAME, ONNX_NAME, TRAIN_CONFIG_NAME, WEIGHTS_NAME
+
+OPTIONAL_FILES = (INT8_ONNX_NAME, TRAIN_CONFIG_NAME, EVAL_NAME, "curves.png")
 
 
 def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: str | None = None,
@@ -18,7 +21,6 @@ def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: 
     from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
     from portraitseg.zoo.export import export_onnx
     from portraitseg.zoo.hub import parse_hub_id, upload
-    from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME
 
     checkpoint = Path(checkpoint)
     parse_hub_id(repo_id)
@@ -30,8 +32,8 @@ def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: 
     if not weights.is_file():
         with tempfile.TemporaryDirectory() as tmp:
             weights = save_checkpoint(net, config, tmp, half=True).joinpath(WEIGHTS_NAME).read_bytes()
-    files: dict[str, Path | bytes] = {WEIGHTS_NAME: weights, "config.json": checkpoint / "config.json",
+    files: dict[str, Path | bytes] = {WEIGHTS_NAME: weights, CONFIG_NAME: checkpoint / CONFIG_NAME,
                                       ONNX_NAME: checkpoint / ONNX_NAME, "README.md": str(card).encode()}
     files.update({name: checkpoint / name for name in OPTIONAL_FILES if (checkpoint / name).is_file()})
-    message = commit_message or f"Upload portraitseg {config.encoder} U-Net ({config.input_size[0]}x{config.input_size[1]})"
+    message = commit_message or f"Upload portraitseg {config.encoder} U-Net (served at {config.serve_long_side} px)"
     return upload(files, repo_id, message, private=private, revision=revision, token=token, api=api)

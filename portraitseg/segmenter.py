@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -11,6 +11,9 @@ from portraitseg.edges import EDGE_MODES, guided_upsample
 from portraitseg.errors import EffectError
 from portraitseg.geometry import Fit, plan_fit, to_input, to_original
 from portraitseg.image_io import ImageInput, read_image
+
+if TYPE_CHECKING:
+    from portraitseg.zoo.config import ModelConfig
 
 Backend = Callable[[np.ndarray], np.ndarray]
 
@@ -21,16 +24,24 @@ class Segmenter:
     back to the original size: ``edges="guided"`` (the default) follows the photo's own edges there
     (:func:`portraitseg.edges.guided_upsample`), ``"bilinear"`` interpolates (cheaper, softer edges)."""
 
-    def __init__(self, backend: Backend, long_side: int, threshold: float = 0.5, multiple: int = 32,
-                 description: str = "", edges: str = "guided") -> None:
+    def __init__(self, backend: Backend, long_side: int, threshold: float, multiple: int,
+                 description: str = "", edges: str = "guided", live_long_side: int | None = None) -> None:
         if edges not in EDGE_MODES:
             raise EffectError(f"unknown edges {edges!r}; choose one of {', '.join(EDGE_MODES)}")
         self.backend = backend
         self.long_side = long_side
+        self.live_long_side = live_long_side or long_side
         self.threshold = threshold
         self.multiple = multiple
         self.description = description
         self.edges = edges
+
+    @classmethod
+    def from_config(cls, backend: Backend, config: "ModelConfig", description: str = "",
+                    edges: str = "guided") -> "Segmenter":
+        """The one way a model config becomes a segmenter: its serving and live long sides, threshold and stride."""
+        return cls(backend, config.serve_long_side, config.threshold, config.output_stride, description, edges,
+                   config.live_side)
 
     def __repr__(self) -> str:
         return (f"Segmenter({self.description or 'model'}, backend={self.backend_name}, provider={self.provider}, "
@@ -50,7 +61,8 @@ class Segmenter:
 
     def at_long_side(self, long_side: int) -> "Segmenter":
         """The same model (backend shared, nothing reloaded) fed at another long side: smaller for live video."""
-        return Segmenter(self.backend, long_side, self.threshold, self.multiple, self.description, self.edges)
+        return Segmenter(self.backend, long_side, self.threshold, self.multiple, self.description, self.edges,
+                         self.live_long_side)
 
     def __call__(self, image: ImageInput) -> np.ndarray:
         """Float32 probability (H, W) in [0, 1] at the original size of ``image``."""

@@ -33,7 +33,7 @@ from portraitseg.evaluation.data import find_pairs
 from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.zoo.catalog import BUNDLED_DIR
 from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
-from portraitseg.zoo.onnx_contract import INT8_ONNX_NAME, ONNX_NAME, WEIGHTS_NAME
+from portraitseg.zoo.onnx_contract import EVAL_NAME, INT8_ONNX_NAME, ONNX_NAME, TRAIN_CONFIG_NAME, WEIGHTS_NAME
 from portraitseg.zoo.export import export_onnx
 from portraitseg.zoo.quantize import quantize_int8
 
@@ -65,9 +65,10 @@ def main() -> None:
     parser.add_argument("--calibration", action="append", required=True, metavar="DIR[@SPLIT]",
                         help="training images for INT8 calibration (never the test set); repeatable")
     parser.add_argument("--calibration-images", type=int, default=100)
-    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
-                        help="serving size (longer side = max) if not the training canvas, e.g. chosen with "
-                             "benchmarks/input_size.py")
+    parser.add_argument("--serve-long-side", type=int, metavar="PX",
+                        help="serving long side if not the run's, e.g. chosen with benchmarks/input_size.py")
+    parser.add_argument("--live-long-side", type=int, metavar="PX",
+                        help="the live webcam's long side if not the serving one (frame rate over detail)")
     parser.add_argument("--command", required=True, help="the exact training command, for the record")
     parser.add_argument("--selected", help="how the shipped weights were chosen, for the record (default: the "
                         "run's best epoch by the selection score)")
@@ -80,15 +81,17 @@ def main() -> None:
     if target.exists():
         shutil.rmtree(target)
     net, config = load_checkpoint(args.run / "best")
-    if args.input_size:  # serve at another size than the training canvas, chosen on validation data
-        config = dataclasses.replace(config, input_size=tuple(args.input_size)).validate("--input-size")
+    sizes = {k: v for k, v in (("serve_long_side", args.serve_long_side), ("live_long_side", args.live_long_side))
+             if v}
+    config = dataclasses.replace(config, **sizes).validate("--serve-long-side / --live-long-side")
     save_checkpoint(net, config, target, half=True)
     net, config = load_checkpoint(target)  # export exactly the fp16-rounded weights every backend will serve
-    shutil.copy(args.run / "train_config.yaml", target / "train_config.yaml")
+    shutil.copy(args.run / TRAIN_CONFIG_NAME, target / TRAIN_CONFIG_NAME)
     tmp = Path(tempfile.mkdtemp())
     float_onnx = export_onnx(net, config, tmp / ONNX_NAME)
     int8_onnx = quantize_int8(float_onnx, tmp / INT8_ONNX_NAME,
-                              calibration_images(args.calibration, args.calibration_images), config.long_side)
+                              calibration_images(args.calibration, args.calibration_images), config.serve_long_side,
+                              config.output_stride)
 
     pairs = find_pairs(args.data, args.split)
     results = {}
@@ -111,7 +114,7 @@ def main() -> None:
             **{label: {name: evaluate(load(path, backend="onnxruntime"), find_pairs(args.real_world, split))
                        for name, split in REAL_WORLD_SPLITS.items()}
                for label, path in (("fp32", float_onnx), ("int8", int8_onnx))}}
-    (target / "eval.json").write_text(json.dumps(evaluation, indent=2) + "\n")
+    (target / EVAL_NAME).write_text(json.dumps(evaluation, indent=2) + "\n")
     history = [json.loads(line) for line in (args.run / "log.jsonl").read_text().splitlines()]
     best = json.loads((args.run / "best" / "metrics.json").read_text())
     best_canvas = load_checkpoint(args.run / "best")[1].input_size

@@ -40,6 +40,8 @@ def pytest_configure(config):
     """Find the real data beside the checkout (../shared/data) when PORTRAITSEG_DATA is not set, as CI has it."""
     if not os.environ.get("PORTRAITSEG_DATA") and (BESIDE_CHECKOUT / "eg1800" / "images").is_dir():
         os.environ["PORTRAITSEG_DATA"] = str(BESIDE_CHECKOUT)
+    elif os.environ.get("PORTRAITSEG_DATA"):  # absolute, so tests that change folder still find it
+        os.environ["PORTRAITSEG_DATA"] = str(Path(os.environ["PORTRAITSEG_DATA"]).resolve())
 
 
 def pytest_report_header(config):
@@ -60,6 +62,20 @@ def data_root() -> Path:
         pytest.fail(f"CI is set but PORTRAITSEG_DATA={root!r} holds no eg1800/ data")
     pytest.skip(f"real data absent: set PORTRAITSEG_DATA to a folder holding eg1800/ (and ccp_train/), or put it in "
                 f"{BESIDE_CHECKOUT}")
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright driving Debian's Chromium (skipped where either is missing, except under CI)."""
+    from tests.browser import CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing: scripts/setup.sh --test installs it")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        yield p
 
 
 @pytest.fixture(scope="session")

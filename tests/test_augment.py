@@ -3,30 +3,10 @@ import pytest
 
 from portraitseg.augment.pipeline import Pipeline, parse_spec
 from portraitseg.plugins import get_registry
-from tests.helpers import person_image
+from tests.helpers import agreement, two_colour_pair
 
 GEOMETRIC = ["hflip", "scale_rotate_crop"]
 PHOTOMETRIC = ["brightness", "jpeg_quality", "color_jitter", "gaussian_blur", "motion_blur", "noise"]
-
-
-def two_colour_pair(seed=0):
-    """Person pixels pure red, background pure blue: after any augmenter, 'reddish' must still mean person."""
-    rng = np.random.default_rng(seed)
-    _, mask = person_image(96, 72, rng)
-    image = np.zeros((96, 72, 3), np.uint8)
-    image[mask > 127] = (255, 0, 0)
-    image[mask <= 127] = (0, 0, 255)
-    return image, mask
-
-
-def agreement(image, mask):
-    """The worst of: share of clearly red pixels inside the mask, share of clearly blue pixels outside it, and
-    share of mask pixels that are red-dominant. (Areas an augmenter fills in may take any colour.)"""
-    r, g, b = (image[..., i].astype(int) for i in range(3))
-    red, blue = (r > 180) & (g < 80) & (b < 80), (b > 180) & (r < 80) & (g < 80)
-    person = mask > 127
-    return min((red & person).sum() / max(1, red.sum()), (blue & ~person).sum() / max(1, blue.sum()),
-               (person & (r > b)).sum() / max(1, person.sum()))
 
 
 @pytest.mark.parametrize("name", GEOMETRIC)

@@ -89,7 +89,7 @@ def test_a_checkpoint_with_a_bad_config_exits_2_with_one_message(photos, tmp_pat
     shutil.copytree(tiny_checkpoint, bad)
     (bad / "model.onnx").unlink()
     config = json.loads((bad / "config.json").read_text())
-    (bad / "config.json").write_text(json.dumps({**config, "input_size": [-64, 64], "threshold": "high"}))
+    (bad / "config.json").write_text(json.dumps({**config, "train_size": [-64, 64], "threshold": "high"}))
     assert main(["predict", "-i", str(photos), "-o", str(tmp_path / "out"), "-m", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "invalid model config" in err and "input_size" in err and "threshold" in err and "Traceback" not in err
+    assert "invalid model config" in err and "train_size" in err and "threshold" in err and "Traceback" not in err

@@ -2,30 +2,21 @@
 
 import numpy as np
 import pytest
-import torch
 
-from portraitseg.augment.composite import CopyPaste, cut_person
-from portraitseg.geometry import plan_fit, to_input
-from portraitseg.plugins import get_registry
-from portraitseg.evaluation.data import find_pairs
-from portraitseg.trainers.data import TrainingSet, place_on_canvas
-from portraitseg.trainers.sampling import CanvasBatchSampler, default_canvases
-from portraitseg.trainers.selection import selection_score
-from tests.test_augment import agreement, two_colour_pair
+from tests.helpers import require_train_extra
 
+require_train_extra()
 
-class Pool:
-    """Red people on blue backgrounds, the shape the data set offers to sample-mixing augmenters."""
+import torch  # noqa: E402
 
-    def __init__(self, pairs):
-        self.pairs = pairs
-
-    @property
-    def pool_size(self):
-        return len(self.pairs)
-
-    def pool_pair(self, index):
-        return self.pairs[index]
+from portraitseg.augment.composite import CopyPaste, cut_person  # noqa: E402
+from portraitseg.geometry import plan_fit, to_input  # noqa: E402
+from portraitseg.plugins import get_registry  # noqa: E402
+from portraitseg.evaluation.data import find_pairs  # noqa: E402
+from portraitseg.trainers.data import TrainingSet, place_on_canvas  # noqa: E402
+from portraitseg.trainers.sampling import CanvasBatchSampler, default_canvases  # noqa: E402
+from portraitseg.trainers.selection import selection_score  # noqa: E402
+from tests.helpers import Pool, agreement, blue_canvas, two_colour_pair  # noqa: E402
 
 
 def make_copy_paste(**params):
@@ -34,12 +25,6 @@ def make_copy_paste(**params):
                                                   **params)
     augmenter.bind(Pool([two_colour_pair(seed) for seed in range(6)]))
     return augmenter
-
-
-def blue_canvas(h=96, w=128):
-    image = np.zeros((h, w, 3), np.uint8)
-    image[..., 2] = 255
-    return image, np.zeros((h, w), np.uint8)
 
 
 def test_copy_paste_is_registered_and_reproducible_per_draw():
@@ -140,7 +125,7 @@ def test_batches_share_one_canvas_and_every_orientation_is_drawn():
 
 
 def test_training_set_serves_each_batch_canvas(synthetic_data):
-    dataset = TrainingSet(find_pairs(synthetic_data), (64, 64))
+    dataset = TrainingSet(find_pairs(synthetic_data), (64, 64), 32)
     for h, w in [(64, 32), (32, 64), (64, 64)]:
         image, mask, index = dataset[(3, h, w)]
         assert image.shape == (3, h, w) and mask.shape == (1, h, w) and (mask == 255).any() and index == 3
@@ -151,11 +136,11 @@ def test_training_places_an_image_exactly_as_serving_does():
     image = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
     mask = np.zeros((480, 640), np.uint8)
     mask[100:400, 200:300] = 255
-    placed, placed_mask = place_on_canvas(image, mask, (192, 256))
-    served = to_input(image, plan_fit(image.shape[:2], 256))
+    placed, placed_mask = place_on_canvas(image, mask, (192, 256), 32)
+    served = to_input(image, plan_fit(image.shape[:2], 256, 32))
     np.testing.assert_array_equal(placed.transpose(2, 0, 1).astype(np.float32), served)
     assert placed_mask.shape == (192, 256) and placed_mask[40:160, 80:120].all()
-    portrait, _ = place_on_canvas(image, mask, (256, 192), np.random.default_rng(1))
+    portrait, _ = place_on_canvas(image, mask, (256, 192), 32, np.random.default_rng(1))
     assert portrait.shape == (256, 192, 3) and (portrait != 128).any(axis=2).all()  # cropped, not padded
 
 
@@ -170,7 +155,7 @@ def test_the_training_set_binds_itself_as_the_pool(synthetic_data):
     from portraitseg.augment.pipeline import Pipeline
 
     pipeline = Pipeline([{"name": "copy_paste", "p": 1.0, "empty": 0.0, "backgrounds": None}])
-    dataset = TrainingSet(find_pairs(synthetic_data), (64, 64), pipeline)
+    dataset = TrainingSet(find_pairs(synthetic_data), (64, 64), 32, pipeline)
     assert pipeline.augmenters[0].pool is dataset and dataset.pool_size == 24
     image, mask, _ = dataset[(0, 64, 64)]
     assert isinstance(image, torch.Tensor) and mask.sum() > 0

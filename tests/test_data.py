@@ -1,9 +1,13 @@
 import pytest
 from PIL import Image
 
-from portraitseg.errors import PortraitsegError
-from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation
-from portraitseg.trainers.data import TrainingSet
+from tests.helpers import require_train_extra
+
+require_train_extra()
+
+from portraitseg.errors import PortraitsegError  # noqa: E402
+from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation  # noqa: E402
+from portraitseg.trainers.data import TrainingSet  # noqa: E402
 
 
 def test_split_lists_and_data_env(synthetic_data, monkeypatch):
@@ -38,7 +42,7 @@ def test_validation_split_is_seeded_and_disjoint(synthetic_data):
 
 
 def test_training_set_letterboxes_to_the_canvas(synthetic_data):
-    dataset = TrainingSet(find_pairs(synthetic_data), (64, 64))
+    dataset = TrainingSet(find_pairs(synthetic_data), (64, 64), 32)
     image, mask, _ = dataset[0]
     assert image.shape == (3, 64, 64) and mask.shape == (1, 64, 64)
     assert set(mask.unique().tolist()) <= {0, 255}
@@ -51,10 +55,10 @@ def test_a_truncated_image_that_passes_the_header_check_is_skipped_before_traini
     jpeg.write_bytes(jpeg.read_bytes()[: len(jpeg.read_bytes()) // 2])
     pairs = check_pairs(find_pairs(synthetic_data), "skip")
     assert len(pairs) == 24  # the header is intact
-    dataset = TrainingSet(pairs, (64, 64))
+    dataset = TrainingSet(pairs, (64, 64), 32)
     assert len(dataset) == 23 and "00004" in caplog.text and "unreadable" in caplog.text
     with pytest.raises(PortraitsegError, match="on_bad=skip"):
-        TrainingSet(pairs, (64, 64), on_bad="fail")
+        TrainingSet(pairs, (64, 64), 32, on_bad="fail")
 
 
 @pytest.mark.parametrize("mask_drawn_on", ["stored", "displayed"])

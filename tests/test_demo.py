@@ -3,7 +3,6 @@ gradio_client, against the real ``portraitseg demo`` command serving the bundled
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers import EXAMPLES, REPO, free_port, wait_until_serving
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, camera_args, person_video, start_webcam
+from tests.helpers import EXAMPLES, free_port, wait_until_serving
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from browser import CHROMIUM_ARGS, camera_args, person_video, start_webcam  # noqa: E402
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHOTO = EXAMPLES / "grace_hopper.jpg"
+pytestmark = pytest.mark.slow  # a demo server, a browser, a Gradio client
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +36,6 @@ def demo_url(tmp_path_factory):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium missing: scripts/setup.sh --test installs it")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +175,7 @@ def test_webcam_paints_the_person_segmented_live(page):
                            arg=painted, timeout=30_000)
     rgb = page.evaluate("Array.from(document.querySelector('#live canvas').getContext('2d')"
                         ".getImageData(620, 20, 1, 1).data.slice(0, 3))")
-    assert rgb == [0x2E, 0x8B, 0x57]  # the page's default colour behind her
+    assert rgb == [0x00, 0xFF, 0x00]  # the default colour (effects.DEFAULT_COLOR) behind her
     page.locator("#live .live-start").click()
     assert page.inner_text("#live .live-start") == "Start camera"
 

@@ -6,6 +6,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from portraitseg.demo.processing import DEMO_MAX_PIXELS, process_photo
@@ -31,6 +32,7 @@ print(shown.shape[0] * shown.shape[1], before, high_water_mb())
 """
 
 
+@pytest.mark.slow
 def test_a_huge_upload_is_processed_at_a_bounded_size_and_memory(tmp_path, tiny_checkpoint):
     """A 0.5 MB PNG of 9500x9500 (90 megapixels, under the reader's 100 MP limit) once took the server to 6 GB."""
     huge = tmp_path / "huge.png"

@@ -119,6 +119,7 @@ def _write_tmp(data: bytes) -> str:
 
 # ---- 3: every image mode decodes within the demo's bound ---------------------------------------------------
 
+@pytest.mark.slow
 def test_a_16_bit_greyscale_10000_pixel_png_decodes_within_the_bound(tmp_path, tiny_checkpoint):
     path = tmp_path / "grey16.png"
     Image.fromarray(np.zeros((10000, 10000), np.uint16)).save(path)
@@ -162,6 +163,7 @@ def _checkpoint_with(tmp_path, source, **changes) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("changes", [{"encoder": "mobilenet_v2", "encoder_params": {"width_mult": 40}},
                                      {"decoder_channels": [4096, 4096, 4096, 4096]}])
 def test_a_config_describing_a_huge_model_is_refused_before_building(tmp_path, tiny_checkpoint, changes):
@@ -191,7 +193,7 @@ def test_unknown_or_mistyped_encoder_params_are_one_line(tmp_path, tiny_checkpoi
 
 def test_a_new_run_into_an_earlier_runs_folder_needs_resume_or_overwrite(synthetic_data, tmp_path):
     from portraitseg.trainers.loop import train
-    from tests.test_trainer import tiny_run
+    from tests.helpers import tiny_run
 
     config = tiny_run(synthetic_data, tmp_path / "run", epochs=1)
     train(config, progress=False)

@@ -2,11 +2,17 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
-from portraitseg.plugins import get_registry
-from portraitseg.evaluation.evaluate import evaluate
-from portraitseg.evaluation.metrics import MetricAccumulator, boundary_f, foreground_iou
+from tests.helpers import require_train_extra
+
+require_train_extra()
+
+import torch  # noqa: E402
+
+from portraitseg.plugins import get_registry  # noqa: E402
+from portraitseg.evaluation.evaluate import evaluate  # noqa: E402
+from portraitseg.evaluation.metrics import MetricAccumulator, boundary_f, foreground_iou  # noqa: E402
+
 
 losses = get_registry("losses")
 target = torch.tensor([[[[1.0, 1.0], [0.0, 0.0]]]])

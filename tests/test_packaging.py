@@ -18,6 +18,7 @@ def wheel(tmp_path_factory):
     return next(out.glob("portraitseg-*.whl"))
 
 
+@pytest.mark.slow
 def test_wheel_maps_the_folders_to_subpackages_and_ships_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for module in ("portraitseg/zoo/unet.py", "portraitseg/augment/transforms.py", "portraitseg/trainers/loop.py",
@@ -29,6 +30,7 @@ def test_wheel_maps_the_folders_to_subpackages_and_ships_data(wheel):
     assert not any(n.startswith(("tests/", "zoo/", "trainers/")) for n in names)
 
 
+@pytest.mark.slow
 def test_installed_wheel_imports_from_site_packages(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),

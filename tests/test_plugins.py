@@ -1,3 +1,4 @@
+import importlib
 import os
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def test_builtins_are_registered_through_the_hooks():
 
 
 def test_unknown_name_lists_the_valid_ones():
-    with pytest.raises(PluginError, match=r"unknown encoder 'resnet9000'; valid names: mobilenet_v2, mobilenet_v2_050"):
+    with pytest.raises(PluginError, match=r"unknown encoder 'resnet9000'; valid names: efficientnet_lite0, mobilenet_v2, mobilenet_v2_050"):
         plugins.get_registry("encoders").create("resnet9000")
 
 
@@ -59,13 +60,24 @@ def test_misspelled_hook_fails_check_pending(monkeypatch, tmp_path):
     module = tmp_path / "typo_plugin.py"
     module.write_text("from portraitseg.hookspecs import hookimpl\n\n@hookimpl\ndef register_encoder(register):\n    pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(plugins, "DEFAULT_PLUGINS", plugins.DEFAULT_PLUGINS + ("typo_plugin",))
+    monkeypatch.setattr(plugins, "_load_entry_points",
+                        lambda pm: pm.register(importlib.import_module("typo_plugin"), name="typo_plugin"))
     plugins.reset()
     try:
         with pytest.raises(PluginError, match="register_encoder"):
             plugins.get_plugin_manager()
     finally:
         plugins.reset()
+
+
+def test_serving_a_torch_checkpoint_loads_only_the_builtin_encoders():
+    """Each kind's built-ins are imported when that kind is first asked for: a checkpoint on the torch backend
+    builds an encoder, and imports neither the trainers (the built-in losses) nor the augmenters."""
+    code = ("import sys, portraitseg\nportraitseg.load(backend='torch')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('portraitseg.trainers', 'portraitseg.augment'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+    assert set(plugins.get_registry("losses").names()) >= {"dice_bce"}  # asked for: there
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +94,7 @@ def _run_with(site: Path, code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_entry_point_plugin_encoder_builds_a_unet_and_runs(installed_plugin):
     result = _run_with(installed_plugin, """
         import torch
@@ -89,13 +102,14 @@ def test_entry_point_plugin_encoder_builds_a_unet_and_runs(installed_plugin):
         from portraitseg.zoo.config import ModelConfig
         from portraitseg.zoo.unet import build_model
         entry = get_registry("encoders").get("tiny_cnn")
-        model = build_model(ModelConfig(encoder="tiny_cnn", decoder_channels=(12, 8), input_size=(64, 64))).eval()
+        model = build_model(ModelConfig(encoder="tiny_cnn", decoder_channels=(12, 8), train_size=(64, 64))).eval()
         print(entry.plugin, tuple(model(torch.rand(1, 3, 64, 96) * 255).shape))
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["tiny_encoder", "(1,", "1,", "64,", "96)"]
 
 
+@pytest.mark.slow
 def test_plugins_command_lists_builtins_and_the_entry_point_plugin(installed_plugin):
     result = _run_with(installed_plugin, "from portraitseg.cli import main; main(['plugins'])")
     assert result.returncode == 0, result.stderr
@@ -104,6 +118,7 @@ def test_plugins_command_lists_builtins_and_the_entry_point_plugin(installed_plu
     assert "tiny_encoder" in line
 
 
+@pytest.mark.slow
 def test_the_environment_can_switch_entry_point_plugins_off(installed_plugin):
     code = "from portraitseg.plugins import get_registry; print(sorted(get_registry('encoders').names()))"
     env = {**os.environ, "PYTHONPATH": str(installed_plugin)}

@@ -19,6 +19,7 @@ def int8_model(data_root, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_int8_model_is_smaller_and_stays_within_the_stated_accuracy(int8_model, data_root):
     import onnx
 

@@ -26,6 +26,8 @@ NOT_RUN = {
     "runs/": "needs a training run's output",
     "python benchmarks/": "a benchmark (minutes; prints figures, asserts nothing)",
     "ray start": "a cluster",
+    "RAY_ADDRESS": "a cluster",
+    "s3://": "an object store (tests/test_batch.py runs batch on local folders)",
 }
 BLOCKS = BLOCK.findall((REPO / "README.md").read_text())
 
@@ -63,6 +65,7 @@ def test_the_python_blocks_run(workdir):
     assert "Segmenter(" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [c for c in commands() if not any(key in c for key in NOT_RUN)])
 def test_the_command_lines_run(command, workdir, data_root):
     argv = shlex.split(command)

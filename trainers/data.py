@@ -65,22 +65,18 @@ def decode_all(pairs: list[Pair], max_side: int, on_bad: str = "skip", progress:
     return [p for p, _ in kept], [r for _, r in kept]
 
 
-def place_on_canvas(image: np.ndarray, mask: np.ndarray, canvas: tuple[int, int],
+def place_on_canvas(image: np.ndarray, mask: np.ndarray, canvas: tuple[int, int], stride: int,
                     rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Put a pair on a (height, width) canvas. Where serving would give this image exactly this canvas (same
     orientation, long side = the canvas's), it is letterboxed as serving does (:func:`portraitseg.geometry.letterbox`);
     otherwise (a portrait photo on a landscape canvas, say) a random canvas-shaped window of it is cropped, as
     another framing of the same scene would show it."""
     ch, cw = canvas
-    fit = plan_fit(mask.shape, max(ch, cw), multiple=_canvas_multiple(canvas))
+    fit = plan_fit(mask.shape, max(ch, cw), stride if all(v % stride == 0 for v in canvas) else 1)
     if (fit.padded_h, fit.padded_w) == (ch, cw):
         return letterbox(image, fit), letterbox(resize_label(mask, fit.height, fit.width), fit, pad_value=0)
     rng = rng or np.random.default_rng(0)
     return cover_crop(image, mask, canvas, rng)
-
-
-def _canvas_multiple(canvas: tuple[int, int]) -> int:
-    return 32 if all(v % 32 == 0 for v in canvas) else 1
 
 
 class TrainingSet(Dataset):
@@ -93,9 +89,9 @@ class TrainingSet(Dataset):
     It is also the pool that sample-mixing augmenters (``copy_paste``) draw people from: ``pool_size`` and
     ``pool_pair(i)``."""
 
-    def __init__(self, pairs: list[Pair], canvas: tuple[int, int], pipeline=None, seed: int = 0,
+    def __init__(self, pairs: list[Pair], canvas: tuple[int, int], stride: int, pipeline=None, seed: int = 0,
                  cache_side: int | None = None, on_bad: str = "skip", progress: bool = False) -> None:
-        self.canvas, self.pipeline, self.seed = tuple(canvas), pipeline, seed
+        self.canvas, self.stride, self.pipeline, self.seed = tuple(canvas), stride, pipeline, seed
         side = cache_side or round(1.5 * max(canvas))
         self.pairs, self.arrays = decode_all(pairs, side, on_bad, progress)
         self.person_free = [i for i, (_, mask) in enumerate(self.arrays) if not mask.any()]
@@ -120,7 +116,7 @@ class TrainingSet(Dataset):
     def __getitem__(self, key):
         index, canvas = (key[0], tuple(key[1:])) if isinstance(key, tuple) else (key, self.canvas)
         rng = np.random.default_rng([self.seed, self.epoch, index, 1])
-        image, mask = place_on_canvas(*self.arrays[index], canvas, rng)
+        image, mask = place_on_canvas(*self.arrays[index], canvas, self.stride, rng)
         if self.pipeline is not None:
             image, mask = self.pipeline(image, mask, self.pipeline.rng_for(self.seed, self.epoch, index))
         return (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import inspect
 import json
 import logging
@@ -37,6 +36,7 @@ from portraitseg.trainers.sampling import CanvasBatchSampler, HardNegatives
 from portraitseg.trainers.selection import selection_score
 from portraitseg.atomic import atomic_write, atomic_write_bytes
 from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
+from portraitseg.zoo.onnx_contract import TRAIN_CONFIG_NAME
 from portraitseg.zoo.runtimes.torch_backend import TorchBackend
 from portraitseg.zoo.unet import build_model
 
@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 STATE_NAME = "state.pt"
 # Settings that define the model or the data order: a resumed run must not change them.
 _FROZEN_ON_RESUME = ("data", "val_fraction", "encoder", "encoder_params", "decoder_channels", "decoder_convs",
-                     "aux_heads", "input_size", "canvases", "canvas_weights", "cache_side", "batch_size",
-                     "accumulate", "seed", "augmentations", "loss", "loss_params", "hard_negatives")
+                     "aux_heads", "input_size", "serve_long_side", "canvases", "canvas_weights", "cache_side",
+                     "batch_size", "accumulate", "seed", "augmentations", "loss", "loss_params", "hard_negatives")
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
@@ -119,7 +119,8 @@ class Trainer:
         self.autocast_dtype = resolve_precision(config.precision, self.device)
         self.model_config = config.model_config()
         self.model = build_model(self.model_config, pretrained=config.pretrained)
-        self.model_config = dataclasses.replace(self.model_config, output_stride=self.model.encoder.strides[-1])
+        threshold = self.model_config.threshold  # the model's threshold, as a logit (hard-negative mining reads it)
+        self.threshold_logit = math.log(threshold / (1 - threshold))
         if config.init_from:
             self._init_from(config.init_from)
         self.model = self.model.to(self.device)
@@ -131,9 +132,9 @@ class Trainer:
         self.selection_sets = {name: pairs_of(entry, config.on_bad) for name, entry in
                                (("people", config.selection_people), ("empty", config.selection_empty)) if entry}
         self.canvases = config.canvas_shapes()
-        self.dataset = TrainingSet(self.train_pairs, tuple(config.input_size), Pipeline(config.augmentations),
-                                   config.seed, cache_side=config.cache_side, on_bad=config.on_bad,
-                                   progress=self.progress)
+        self.dataset = TrainingSet(self.train_pairs, tuple(config.input_size), self.model_config.output_stride,
+                                   Pipeline(config.augmentations), config.seed, cache_side=config.cache_side,
+                                   on_bad=config.on_bad, progress=self.progress)
         self.train_pairs = self.dataset.pairs
         self.val_people, self.val_empty = split_person_free(self.val_pairs)
         self.hard_negatives = HardNegatives(self.dataset.person_free) if config.hard_negatives else None
@@ -244,7 +245,7 @@ class Trainer:
         """For each person-free sample of the batch (nobody pasted in), the share of it painted as person."""
         with torch.no_grad():
             empty = (labels > 127).flatten(1).sum(1) == 0
-            painted = (logits.detach().float() > 0).flatten(1).float().mean(1)
+            painted = (logits.detach().float() > self.threshold_logit).flatten(1).float().mean(1)
         for index, is_empty, share in zip(indices.tolist(), empty.tolist(), painted.tolist()):
             if is_empty:
                 self.hard_negatives.update(index, share)
@@ -314,8 +315,7 @@ class Trainer:
     def validate(self) -> dict[str, float]:
         """Held-out and selection-set metrics, and the selection score that picks ``best/``."""
         model = self.ema.model if self.ema else self.model
-        segmenter = Segmenter(TorchBackend(model, device=str(self.device)), self.model_config.long_side,
-                              multiple=self.model_config.output_stride)
+        segmenter = Segmenter.from_config(TorchBackend(model, device=str(self.device)), self.model_config)
         sets = {"val": self.val_people, "val_empty": self.val_empty, "people": self.selection_sets.get("people"),
                 "empty": self.selection_sets.get("empty")}
         metrics: dict[str, float] = {}
@@ -341,14 +341,14 @@ class Trainer:
             best = save_checkpoint(weights, self.model_config, self.out / "best")
             atomic_write_bytes(best / "metrics.json", json.dumps(
                 {"epoch": self.epoch, "split": "validation", **metrics}, indent=2).encode())
-            atomic_write_bytes(best / "train_config.yaml", dump_config(self.config).encode())
+            atomic_write_bytes(best / TRAIN_CONFIG_NAME, dump_config(self.config).encode())
 
     def fit(self) -> list[dict[str, Any]]:
         """Train until ``config.epochs``; on Ctrl-C save the state at the last optimiser step and re-raise."""
         cfg = self.config
         if self.dist.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(self.out / "train_config.yaml", dump_config(cfg).encode())
+            atomic_write_bytes(self.out / TRAIN_CONFIG_NAME, dump_config(cfg).encode())
             log.info("training on %d pairs, validating on %d; %d batches per epoch; autocast %s; device %s",
                      len(self.train_pairs), len(self.val_pairs), self.batches_per_epoch, self.autocast_dtype,
                      self.device)

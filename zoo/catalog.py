@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portraitseg.errors import CheckpointError
+from portraitseg.zoo.config import CONFIG_NAME
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
 DEFAULT_MODEL = "portrait-unet-mnv2"
@@ -12,7 +13,7 @@ DEFAULT_MODEL = "portrait-unet-mnv2"
 
 def bundled_models() -> dict[str, Path]:
     """Name -> checkpoint folder for every bundled model, the default first."""
-    found = {p.name: p for p in sorted(BUNDLED_DIR.glob("*")) if (p / "config.json").is_file()}
+    found = {p.name: p for p in sorted(BUNDLED_DIR.glob("*")) if (p / CONFIG_NAME).is_file()}
     ordered = {DEFAULT_MODEL: found.pop(DEFAULT_MODEL)} if DEFAULT_MODEL in found else {}
     ordered.update(found)
     return ordered

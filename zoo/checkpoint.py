@@ -14,7 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from portraitseg.errors import CheckpointError
 from portraitseg.atomic import atomic_write
-from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.config import CONFIG_NAME, ModelConfig
 from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME, confined_model_file
 from portraitseg.zoo.unet import UNet, build_model, expected_state
 
@@ -36,7 +36,7 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
     if not directory.is_dir():
         raise CheckpointError(f"checkpoint folder not found: {directory}")
     config = ModelConfig.load(directory)
-    expected = expected_state(config, str(directory / "config.json"))
+    expected = expected_state(config, str(directory / CONFIG_NAME))
     weights = directory / WEIGHTS_NAME
     if weights.is_file():
         check_safetensors_header(confined_model_file(weights), expected)

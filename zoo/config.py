@@ -11,7 +11,7 @@ from typing import Any
 
 from portraitseg.errors import CheckpointError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: input_size split into train_size, serve_long_side and live_long_side
 CONFIG_NAME = "config.json"
 MAX_SIDE = 2048  # the largest model input side accepted from a config
 PATH_PARAMS = {"pretrained"}  # encoder parameters that name files: training-time only, never in a checkpoint
@@ -32,12 +32,15 @@ def _looks_like_path(value: Any) -> bool:
 
 @dataclass
 class ModelConfig:
-    """Everything needed to rebuild a model and feed it: architecture, encoder, input size, normalisation, threshold.
+    """Everything needed to rebuild a model and feed it: architecture, encoder, sizes, normalisation, threshold.
 
-    ``input_size`` is the (height, width) canvas the model was trained on; inference scales an image so that its
-    longer side equals ``max(input_size)``, keeping the aspect ratio, and pads to a multiple of ``output_stride``
-    (the encoder's last stride).
-    ``normalization`` is applied inside the model: its input is RGB in [0, 255].
+    ``train_size``: the (height, width) canvas the model was trained on (a record; it also sizes the ONNX export's
+    example input). ``serve_long_side``: inference scales an image so that its longer side is this many pixels,
+    keeping the aspect ratio, and pads to a multiple of ``output_stride`` (the encoder's last stride, read from
+    the encoder when the model is built). ``live_long_side``: the same for live video, where frame rate matters
+    more (None: the serving long side). ``normalization`` is applied inside the model: its input is RGB in
+    [0, 255]. ``threshold``: the probability above which a pixel is the person, the default of every command,
+    the demo and the live view.
     """
 
     encoder: str = "mobilenet_v2"
@@ -45,7 +48,9 @@ class ModelConfig:
     decoder_channels: tuple[int, ...] = (96, 64, 32, 16)
     decoder_convs: int = 2
     aux_heads: bool = False
-    input_size: tuple[int, int] = (256, 256)
+    train_size: tuple[int, int] = (256, 256)
+    serve_long_side: int = 256
+    live_long_side: int | None = None
     output_stride: int = 32
     normalization: dict[str, list[float]] = field(
         default_factory=lambda: {"mean": [127.5, 127.5, 127.5], "std": [127.5, 127.5, 127.5]}
@@ -55,13 +60,14 @@ class ModelConfig:
     format_version: int = FORMAT_VERSION
 
     @property
-    def long_side(self) -> int:
-        return max(self.input_size)
+    def live_side(self) -> int:
+        """The long side live video is fed at."""
+        return self.live_long_side or self.serve_long_side
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["decoder_channels"] = list(self.decoder_channels)
-        data["input_size"] = list(self.input_size)
+        data["train_size"] = list(self.train_size)
         return data
 
     @classmethod
@@ -76,6 +82,11 @@ class ModelConfig:
                 f"{source}: format_version {version} is newer than this portraitseg understands ({FORMAT_VERSION}); "
                 "upgrade portraitseg"
             )
+        if version == 1:  # one input_size meant the training canvas and, through its longer side, the serving size
+            data = {k: v for k, v in data.items() if k != "input_size"} | {
+                "train_size": data.get("input_size"), "format_version": FORMAT_VERSION,
+                "serve_long_side": max(data["input_size"]) if _int_list(data.get("input_size"), 1, MAX_SIDE)
+                and data.get("input_size") else data.get("input_size")}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -83,7 +94,7 @@ class ModelConfig:
         if data.get("architecture", "unet") != "unet":
             raise CheckpointError(f"{source}: unknown architecture {data['architecture']!r}; supported: unet")
         values = dict(data)
-        for key in ("decoder_channels", "input_size"):
+        for key in ("decoder_channels", "train_size"):
             if isinstance(values.get(key), list):
                 values[key] = tuple(values[key])
         return cls(**values).validate(source)
@@ -109,10 +120,15 @@ class ModelConfig:
         if not stride_ok:
             problems.append(f"output_stride must be a power of two from 2 to 64, got {self.output_stride!r}")
         multiple = self.output_stride if stride_ok else 32
-        if not (_int_list(self.input_size, multiple, MAX_SIDE) and len(self.input_size) == 2
-                and all(v % multiple == 0 for v in self.input_size)):
-            problems.append(f"input_size must be [height, width], multiples of the output stride ({multiple}) up to "
-                            f"{MAX_SIDE}, got {self.input_size!r}")
+        if not (_int_list(self.train_size, multiple, MAX_SIDE) and len(self.train_size) == 2
+                and all(v % multiple == 0 for v in self.train_size)):
+            problems.append(f"train_size must be [height, width], multiples of the output stride ({multiple}) up to "
+                            f"{MAX_SIDE}, got {self.train_size!r}")
+        for name in ("serve_long_side", "live_long_side"):
+            value = getattr(self, name)
+            if not (value is None and name == "live_long_side") and not _int_list([value], multiple, MAX_SIDE):
+                problems.append(f"{name} must be a whole number of pixels from the output stride ({multiple}) to "
+                                f"{MAX_SIDE}, got {value!r}")
         norm = self.normalization
         if not (isinstance(norm, dict) and set(norm) == {"mean", "std"} and all(
                 isinstance(v, (list, tuple)) and len(v) == 3 and all(_finite(x) for x in v) for v in norm.values())

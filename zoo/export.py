@@ -34,7 +34,7 @@ def export_onnx(model: UNet, config: ModelConfig, path: str | Path, opset: int =
     this file instead of a float ONNX file plus a safetensors file.
     """
     wrapped = ProbabilityModel(model.float().eval()).cpu()
-    h, w = config.input_size
+    h, w = config.train_size
     example = torch.full((1, 3, h, w), 127.5)
     axes = {0: "batch", 2: "height", 3: "width"}
 

@@ -10,9 +10,11 @@ import re
 from pathlib import Path
 
 from portraitseg.errors import CheckpointError, PortraitsegError
+from portraitseg.zoo.config import CONFIG_NAME
+from portraitseg.zoo.onnx_contract import CHECKPOINT_FILES, WEIGHTS_NAME
 
 PREFIX = "hf://"
-DOWNLOAD_PATTERNS = ["config.json", "model.safetensors", "model.onnx", "model.int8.onnx"]
+DOWNLOAD_PATTERNS = list(CHECKPOINT_FILES)
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
@@ -60,12 +62,12 @@ def download(ref: str) -> Path:
 def _check_snapshot(folder: Path, ref: str, repo_id: str, revision: str | None) -> None:
     from portraitseg.zoo.config import ModelConfig
 
-    if not (folder / "model.safetensors").is_file():
+    if not (folder / WEIGHTS_NAME).is_file():
         pickles = _pickle_files(repo_id, revision)
         hint = (f" It holds {pickles}: pickle files are never loaded, since unpickling can run code."
                 if pickles else "")
         raise CheckpointError(f"{ref}: the repository has no model.safetensors.{hint}")
-    if not (folder / "config.json").is_file():
+    if not (folder / CONFIG_NAME).is_file():
         raise CheckpointError(f"{ref}: the repository has no config.json; it is not a portraitseg checkpoint")
     ModelConfig.load(folder)  # unknown format versions fail here, before any weights are read
 

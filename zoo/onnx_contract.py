@@ -7,11 +7,15 @@ import json
 from pathlib import Path
 
 from portraitseg.errors import CheckpointError
-from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.config import CONFIG_NAME, ModelConfig
 
+# The files of a checkpoint folder (CONFIG_NAME, config.json, is defined with the config itself).
 WEIGHTS_NAME = "model.safetensors"
 ONNX_NAME = "model.onnx"
 INT8_ONNX_NAME = "model.int8.onnx"
+TRAIN_CONFIG_NAME = "train_config.yaml"  # the training run's settings, kept for the record and the card
+EVAL_NAME = "eval.json"  # measured test-set and real-world scores, read by the card
+CHECKPOINT_FILES = (CONFIG_NAME, WEIGHTS_NAME, ONNX_NAME, INT8_ONNX_NAME)
 INPUT_NAME = "image"
 OUTPUT_NAME = "probability"
 
@@ -37,9 +41,10 @@ def onnx_metadata(config: ModelConfig) -> dict[str, str]:
         "portraitseg.format_version": str(config.format_version),
         "portraitseg.config": json.dumps(config.to_dict()),
         "input": "image: float32 NCHW, RGB in [0, 255] (normalisation is inside the graph); any H and W that are "
-                 "multiples of 32; portraitseg scales the longer side to long_side and pads bottom/right",
+                 f"multiples of {config.output_stride}; portraitseg scales the longer side to long_side and pads "
+                 "bottom/right",
         "output": "probability: float32 (N, 1, H, W), sigmoid probability of the person class",
-        "long_side": str(config.long_side),
+        "long_side": str(config.serve_long_side),
         "threshold": str(config.threshold),
         "normalization": json.dumps(config.normalization),
     }

@@ -24,7 +24,7 @@ def _copy_metadata(source: Path, target_proto: onnx.ModelProto, variant: str) ->
 
 
 def quantize_int8(source: str | Path, target: str | Path, calibration_images: Iterable[str | Path],
-                  long_side: int) -> Path:
+                  long_side: int, multiple: int) -> Path:
     """Static INT8 quantisation in QDQ format: per-channel int8 weights, uint8 activations whose ranges are
     calibrated on ``calibration_images`` (preprocessed exactly as inference does). Weights use 7 bits
     (``reduce_range``): on CPUs without VNNI (AVX2 only, most laptops) ONNX Runtime's uint8 x int8 kernels
@@ -48,7 +48,7 @@ def quantize_int8(source: str | Path, target: str | Path, calibration_images: It
             if path is None:
                 return None
             rgb = read_image(path)
-            return {INPUT_NAME: to_input(rgb, plan_fit(rgb.shape[:2], long_side))[None]}
+            return {INPUT_NAME: to_input(rgb, plan_fit(rgb.shape[:2], long_side, multiple))[None]}
 
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"

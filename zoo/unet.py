@@ -106,29 +106,40 @@ def expected_state(config: ModelConfig, source: str = "config") -> dict[str, tup
 
 
 def build_model(config: ModelConfig, pretrained: str | None = None) -> UNet:
-    """Build the U-Net described by ``config``, the encoder looked up in the plugin registry by name."""
+    """Build the U-Net described by ``config``, the encoder looked up in the plugin registry by name; with
+    ``pretrained`` (a weights file or ``default``), its encoder loaded by the encoder's :class:`PretrainedCfg`."""
+    from portraitseg.plugins import get_registry
+    from portraitseg.zoo.encoders.pretrained import pretrained_cfg_of
+    from portraitseg.zoo.encoders.weights import load_pretrained
+
+    encoder = get_registry("encoders").create(config.encoder, **config.encoder_params)
+    check_encoder(encoder, config.encoder)
+    if pretrained:
+        load_pretrained(encoder, config.encoder, pretrained_cfg_of(config.encoder), pretrained)
+    return UNet(encoder, config)
+
+
+def encoder_output_stride(name: str, params: dict) -> int:
+    """The last stride of encoder ``name`` built with ``params``, read from the encoder itself (built on the meta
+    device: no memory, no weights)."""
     from portraitseg.plugins import get_registry
 
-    params = dict(config.encoder_params)
-    if pretrained:
-        params["pretrained"] = pretrained
-    encoder = get_registry("encoders").create(config.encoder, **params)
-    check_encoder(encoder, config.encoder)
-    return UNet(encoder, config)
+    with torch.device("meta"):
+        return int(get_registry("encoders").create(name, **params).strides[-1])
 
 
 def check_encoder(encoder: nn.Module, name: str) -> None:
     """Refuse an encoder that breaks the contract of :class:`Encoder` (one probe at twice its output stride):
     as many feature maps as ``out_channels`` and ``strides`` declare, with those channels and strides, strides
-    increasing."""
+    powers of two doubling from one map to the next."""
     from portraitseg.errors import PluginError
 
     channels, strides = tuple(getattr(encoder, "out_channels", ())), tuple(getattr(encoder, "strides", ()))
     if not channels or len(channels) != len(strides):
         raise PluginError(f"encoder {name!r} declares out_channels {channels} and strides {strides}: both are needed, "
                           "one entry per feature map")
-    if any(b <= a for a, b in zip(strides, strides[1:])) or strides[0] < 1:
-        raise PluginError(f"encoder {name!r}: strides {strides} must increase from the first map to the last")
+    if strides[0] < 1 or strides[0] & (strides[0] - 1) or any(b != 2 * a for a, b in zip(strides, strides[1:])):
+        raise PluginError(f"encoder {name!r}: strides {strides} must be powers of two, each twice the one before")
     size = 2 * strides[-1]
     was_training = encoder.training
     with torch.no_grad():

@@ -15,6 +15,7 @@ from portraitseg.extras import missing_message
 # command name -> module in portraitseg.cli (each defines ``add_arguments(parser)`` and ``run(args) -> int``)
 COMMANDS = {
     "predict": ("predict", "segment images: write masks, probabilities, cut-outs or composites"),
+    "batch": ("batch", "segment a photo collection on Ray Data (local or a cluster), resumable, with a manifest"),
     "eval": ("evaluate", "score a model on a labelled folder (mIoU, dataset IoU, boundary F)"),
     "train": ("train", "train a model from a config file with command-line overrides"),
     "export": ("export", "export a model to ONNX (float or INT8)"),

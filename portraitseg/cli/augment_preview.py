@@ -45,13 +45,13 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.evaluation.data import find_pairs
     from portraitseg.trainers.data import TrainingSet
 
-    config = build_config(args.config, {"augmentations": args.augment,
-                                        "input_size": list(args.input_size) if args.input_size else None})
+    flags = {"augmentations": args.augment, "input_size": list(args.input_size) if args.input_size else None}
+    config = build_config(args.config, {key: value for key, value in flags.items() if value is not None})
     pairs = find_pairs(args.data, args.split)
     count = args.rows * args.cols
     picks = np.random.default_rng(args.seed).choice(len(pairs), size=min(count, len(pairs)), replace=False)
-    dataset = TrainingSet([pairs[i] for i in picks], tuple(config.input_size), Pipeline(config.augmentations),
-                          args.seed)
+    dataset = TrainingSet([pairs[i] for i in picks], tuple(config.input_size), config.output_stride(),
+                          Pipeline(config.augmentations), args.seed)
     canvases = config.canvas_shapes()
     side = max(config.input_size)
     grid = np.full((args.rows * side, args.cols * side, 3), 255, np.uint8)

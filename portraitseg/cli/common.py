@@ -54,7 +54,8 @@ def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: st
     parser.add_argument(flag, default=default, choices=EFFECTS, dest="effect",
                         help="mask: 0/255 at the threshold; prob: 8-bit probability; cutout: RGBA, alpha from "
                              "threshold and softness; blur/color/replace: the background blurred, painted or replaced")
-    parser.add_argument("--threshold", type=float, default=0.5, help="probability above which a pixel is person")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="probability above which a pixel is person (default: the model's own, from its config)")
     parser.add_argument("--softness", type=float, default=softness,
                         help="edge ramp width in probability units (0: hard edge)")
     parser.add_argument("--background", default=None,
@@ -62,14 +63,16 @@ def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: st
     parser.add_argument("--blur", type=float, default=15.0, help="background blur strength for 'blur'")
 
 
-def effect_from_args(args: argparse.Namespace, kind: str):
-    """The validated effect (background image decoded once); bad values raise a message, not a traceback."""
-    from portraitseg.effects import Effect
+def effect_from_args(args: argparse.Namespace, kind: str, model_threshold: float):
+    """The validated effect (background image decoded once); bad values raise a message, not a traceback. The
+    threshold is ``--threshold`` when given, else the model's."""
+    from portraitseg.effects import DEFAULT_COLOR, Effect
 
     if kind == "replace" and not args.background:
         from portraitseg.errors import EffectError
 
         raise EffectError("--background IMAGE is needed for 'replace'")
-    return Effect.from_options(kind, args.threshold, args.softness, args.blur,
-                               args.background if kind == "color" and args.background else "#00ff00",
+    threshold = model_threshold if args.threshold is None else args.threshold
+    return Effect.from_options(kind, threshold, args.softness, args.blur,
+                               args.background if kind == "color" and args.background else DEFAULT_COLOR,
                                args.background if kind == "replace" else None)

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
             pairs = find_pairs(args.calibration_data, args.calibration_split)
             picks = np.random.default_rng(0).choice(len(pairs), min(args.calibration_images, len(pairs)), False)
-            path = quantize_int8(float_path, args.output, [pairs[i].image for i in sorted(picks)], config.long_side)
+            path = quantize_int8(float_path, args.output, [pairs[i].image for i in sorted(picks)],
+                                 config.serve_long_side, config.output_stride)
         elif args.fp16:
             from portraitseg.zoo.quantize import convert_fp16
 
@@ -53,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
             path = float_path
     kind = "INT8 QDQ" if args.int8 else "fp16" if args.fp16 else "float32"
     print(f"wrote {path} ({kind}, {path.stat().st_size / 1e6:.1f} MB; input 'image' RGB [0,255] NCHW, dynamic H/W, "
-          f"long side {config.long_side})")
+          f"long side {config.serve_long_side})")
     return 0

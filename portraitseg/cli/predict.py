@@ -16,47 +16,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_effect_arguments(parser, "--output", default="mask", softness=0.0)
 
 
-def output_paths(paths: list[Path], out_dir: Path, kind: str) -> list[Path]:
-    """One distinct ``.png`` per input in ``out_dir``: ``<stem>.png``, or ``<stem>_<kind>[-N].png`` where that name
-    would overwrite an input or was already given to an earlier input (``a.jpg`` + ``a.png``, ``d1/a.jpg`` +
-    ``d2/a.jpg``). Inputs are never overwritten."""
-    inputs = {p.resolve() for p in paths}
-    taken: set[Path] = set()
-    result = []
-    for path in paths:
-        target = out_dir / f"{path.stem}.png"
-        n = 1
-        while target.resolve() in inputs or target.resolve() in taken:
-            n += 1
-            target = out_dir / (f"{path.stem}_{kind}.png" if n == 2 else f"{path.stem}_{kind}-{n - 1}.png")
-        taken.add(target.resolve())
-        result.append(target)
-    return result
-
-
 def run(args: argparse.Namespace) -> int:
-    from PIL import Image
     from tqdm.auto import tqdm
 
     from portraitseg.errors import ImageReadError, PortraitsegError
     from portraitseg.image_io import list_images, read_image
-    from portraitseg.atomic import atomic_write, writable_path
+    from portraitseg.atomic import atomic_write_bytes, writable_path
+    from portraitseg.outputs import output_names, png_bytes
 
     out_dir = writable_path(args.output_dir, folder=True)
     paths = list_images(args.input)
     if not paths:
         raise PortraitsegError(f"no images found in {' '.join(args.input)}")
-    effect = effect_from_args(args, args.effect)
     segmenter = load_from_args(args)
+    effect = effect_from_args(args, args.effect, segmenter.threshold)
     out_dir.mkdir(parents=True, exist_ok=True)
     failed, written = [], 0
-    targets = output_paths(paths, out_dir, args.effect)
+    targets = output_names(paths, out_dir, args.effect, key=Path.resolve)
     for path, target in tqdm(list(zip(paths, targets)), desc="predict", unit="img", disable=len(paths) < 2):
         try:
             image = read_image(path)
             prob = segmenter(image)
             result = effect(image, prob)
-            atomic_write(target, lambda tmp: Image.fromarray(result).save(tmp, format="PNG"))
+            atomic_write_bytes(target, png_bytes(result))
             written += 1
             if target.name != f"{path.stem}.png":
                 tqdm.write(f"{path} -> {target.name} (its plain name is an input or already taken)", file=sys.stderr)

@@ -6,7 +6,9 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", nargs="?", help="YAML or TOML config file (see configs/); defaults apply without")
+    parser.add_argument("config", nargs="?",
+                        help="YAML or TOML config file; what it does not name keeps the recipe's value (the bundled "
+                             "model's recipe, portraitseg/trainers/default.yaml)")
     parser.add_argument("--data", action="append", metavar="DIR[@SPLIT]",
                         help="training folder with images/ and masks/, optionally @split-list; repeatable; "
                              "relative paths resolve against $PORTRAITSEG_DATA")
@@ -19,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
-    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"))
+    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), help="the training canvas")
     parser.add_argument("--pretrained", help="ImageNet weights file or folder for the encoder")
     parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])
     parser.add_argument("--workers", type=int, help="data loader worker processes")

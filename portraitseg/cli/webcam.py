@@ -34,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_window and args.source.isdigit() and not window_supported():
         return serve_in_browser(args)
 
-    effect = effect_from_args(args, args.effect)
     smoother = TemporalSmoother(args.smoothing)
     segmenter = load_from_args(args)
+    effect = effect_from_args(args, args.effect, segmenter.threshold)
     started = time.perf_counter()
     frames = run_webcam(segmenter, args.source, effect, args.output, show=not args.no_window, mirror=args.mirror,
                         smoother=smoother, fps_overlay=not args.no_fps, max_frames=args.max_frames)

@@ -8,19 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from portraitseg.errors import BackendUnavailableError, CheckpointError
-
-INSTALL_HINT = (
-    "ONNX Runtime is not installed: pip install 'portraitseg[cpu]' (onnxruntime) or 'portraitseg[gpu]' "
-    "(onnxruntime-gpu), never both; or use backend='torch'"
-)
+from portraitseg.extras import require
 
 
 def import_onnxruntime():
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise BackendUnavailableError(INSTALL_HINT) from exc
-    return onnxruntime
+    return require("onnxruntime", "the ONNX Runtime backend")
 
 
 def default_threads() -> int:

@@ -1,10 +1,11 @@
-"""Shared by the browser scripts and tests: start ``portraitseg demo`` on a free port and open Debian's Chromium on
-it, with a fake camera that films a person."""
+"""Shared by the browser tests, benchmarks/webcam_latency.py and scripts/screenshots.py: start ``portraitseg demo``
+on a free port and open Debian's Chromium on it, with a fake camera that films a person."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, installed by scripts/setup.sh --test
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

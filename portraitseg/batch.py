@@ -1,0 +1,167 @@
+"""``portraitseg batch``: segment a photo collection on Ray Data, locally or on a cluster, resumable.
+
+The driver lists the inputs, names the outputs as ``predict`` names them and leaves out those already written;
+actors (:class:`portraitseg.ray.SegmentFiles`, the model loaded once each) read, segment and write; only small
+manifest rows travel back, streamed into ``manifest.parquet`` with a progress bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from portraitseg.errors import PortraitsegError
+from portraitseg.outputs import output_names
+from portraitseg.ray import MANIFEST_COLUMNS
+from portraitseg.storage import folder_and_name, is_uri, list_inputs, make_folder, names_in
+
+MANIFEST_NAME = "manifest.parquet"
+
+
+@dataclass
+class BatchJob:
+    """One ``portraitseg batch`` run. ``effect`` holds :class:`portraitseg.ray.Segment`'s options (output kind,
+    threshold, softness, blur, color, background, edges, device, threads, precision)."""
+
+    inputs: list[str]
+    output: str
+    effect: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    actors: int | None = None
+    batch_size: int = 4
+    address: str | None = None
+    progress: bool = True
+
+    @property
+    def kind(self) -> str:
+        return self.effect.get("output", "mask")
+
+
+def plan(sources: list[str], output: str, kind: str) -> list[tuple[str, str]]:
+    """(source, target) per input, targets named as ``portraitseg predict`` names them."""
+    out = output.rstrip("/") or "/"
+    names = output_names([PurePosixPath(s) for s in sources], PurePosixPath(out), kind)
+    return [(source, f"{out}/{name.name}") for source, name in zip(sources, names)]
+
+
+def manifest_schema():
+    import pyarrow as pa
+
+    types = {"width": pa.int32(), "height": pa.int32(), "bytes": pa.int64(), "person_share": pa.float64(),
+             "seconds": pa.float64()}
+    return pa.schema([(name, types.get(name, pa.string())) for name in MANIFEST_COLUMNS])
+
+
+def _earlier_rows(output: str) -> dict[str, dict]:
+    """The rows of an earlier run's manifest, by output location (empty when there is none or it is unreadable)."""
+    import pyarrow.parquet as pq
+
+    from portraitseg.storage import exists, read_bytes
+
+    location = f"{output.rstrip('/')}/{MANIFEST_NAME}"
+    if not exists(location):
+        return {}
+    import io
+
+    try:
+        table = pq.read_table(io.BytesIO(read_bytes(location)))
+    except Exception:  # a manifest cut short by a crash: the outputs themselves say what is done
+        return {}
+    return {row["output"]: row for row in table.to_pylist() if row.get("output")}
+
+
+def _kept_row(source: str, target: str, earlier: dict[str, dict]) -> dict:
+    row = dict(earlier.get(target) or {})
+    base = {name: None for name in MANIFEST_COLUMNS}
+    return {**base, **{k: v for k, v in row.items() if k in base}, "input": source, "output": target,
+            "status": "kept", "seconds": 0.0}
+
+
+def start_ray(address: str | None, num_cpus: int | None = None) -> None:
+    """Join the cluster at ``address`` (or ``$RAY_ADDRESS``), else start a local Ray without its dashboard."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    quiet = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
+    if address:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+    else:
+        ray.init(num_cpus=num_cpus, **quiet)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+
+
+def default_actors(threads: int) -> int:
+    """One actor per ``threads`` CPUs of the cluster (or one per GPU where actors take a GPU)."""
+    import ray
+
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    return max(1, gpus if gpus and _gpu_actors() else int(resources.get("CPU", 1)) // max(1, threads))
+
+
+def _gpu_actors() -> bool:
+    from portraitseg.api import wants_cuda
+
+    return wants_cuda("auto")
+
+
+def run(job: BatchJob) -> dict[str, int]:
+    """Run the job; returns the counts of written, kept and failed images."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import ray
+    from tqdm.auto import tqdm
+
+    from portraitseg.api import load
+    from portraitseg.ray import Segment, SegmentFiles
+    from portraitseg.storage import move, open_output, read_bytes
+
+    output = job.output if is_uri(job.output) else str(Path(job.output.removeprefix("file://")).expanduser().resolve())
+    earlier = _earlier_rows(output)
+    sources = [path for spec in job.inputs for path in list_inputs(spec) if path not in earlier]  # not our outputs
+    if not sources:
+        raise PortraitsegError(f"no images found in {' '.join(job.inputs)}")
+    options = dict(job.effect)
+    background = options.get("background")
+    if isinstance(background, str):  # decoded once here, so workers need no access to the file
+        from portraitseg.image_io import read_image, read_image_bytes
+
+        options["background"] = read_image_bytes(read_bytes(background), background, 16_000_000) \
+            if is_uri(background) else read_image(background, max_pixels=16_000_000)
+    load(job.model, device=options.get("device", "auto"), threads=1, precision=options.get("precision", "auto"))
+    make_folder(output)
+    existing = names_in(output)
+    pairs = plan(sources, output, job.kind)
+    todo = [(s, t) for s, t in pairs if folder_and_name(t)[1] not in existing]
+    kept = [_kept_row(s, t, earlier) for s, t in pairs if folder_and_name(t)[1] in existing]
+    counts = {"written": 0, "kept": len(kept), "failed": 0}
+    schema = manifest_schema()
+    partial = f"{output}/{MANIFEST_NAME}.partial"
+    with open_output(partial) as sink, pq.ParquetWriter(sink, schema) as writer:
+        if kept:
+            writer.write_table(pa.Table.from_pylist(kept, schema=schema))
+        if todo:
+            start_ray(job.address)
+            threads = options.get("threads") or 1
+            actors = job.actors or default_actors(threads)
+            dataset = ray.data.from_items([{"source": s, "target": t} for s, t in todo]).map_batches(
+                SegmentFiles, fn_constructor_kwargs={"model": job.model, **options}, batch_size=job.batch_size,
+                compute=ray.data.ActorPoolStrategy(size=actors),
+                **Segment.resources(options.get("device", "auto"), threads))
+            with tqdm(total=len(todo), desc=f"batch ({actors} actors)", unit="img", disable=not job.progress) as bar:
+                for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
+                    table = batch.select(list(MANIFEST_COLUMNS)).cast(schema)
+                    writer.write_table(table)
+                    for status in table.column("status").to_pylist():
+                        counts[status] += 1
+                    bar.update(table.num_rows)
+    move(partial, f"{output}/{MANIFEST_NAME}")
+    return counts

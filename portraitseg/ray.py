@@ -1,0 +1,107 @@
+"""Ray Data building blocks: segment images on every node of a Ray cluster, the model loaded once per actor.
+
+Use :class:`Segment` in your own pipeline::
+
+    import ray
+    from portraitseg.ray import Segment
+
+    ds = ray.data.read_images("s3://bucket/photos/", mode="RGB")   # an ``image`` column
+    ds = ds.map_batches(Segment, fn_constructor_kwargs={"output": "cutout"}, batch_size=8,
+                        compute=ray.data.ActorPoolStrategy(size=4), **Segment.resources())
+    ds.write_parquet("s3://bucket/cutouts/")
+
+``portraitseg batch`` runs :class:`SegmentFiles` the same way, reading and writing files on the workers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from portraitseg.effects import DEFAULT_COLOR, Effect
+from portraitseg.errors import ImageReadError
+from portraitseg.image_io import read_image, read_image_bytes
+
+
+class Segment:
+    """A callable class for ``Dataset.map_batches``: each actor loads the model once (ONNX Runtime with the CUDA
+    provider where onnxruntime-gpu sees a GPU, else CPU threads) and maps a batch to the effect's result.
+
+    A batch holds one of the columns ``image`` (RGB arrays, as ``ray.data.read_images`` gives), ``path`` (local
+    image files) or ``bytes`` (encoded image files); the other columns pass through. Added: ``result`` (the
+    ``output`` effect's array: a 0/255 mask, an 8-bit probability, an RGBA cut-out or an RGB composite, as
+    ``portraitseg predict`` writes it) and ``person_share`` (the share of pixels at or above the threshold).
+    The options are those of :class:`portraitseg.effects.Effect` and :func:`portraitseg.load`; the threshold
+    defaults to the model's own.
+    """
+
+    def __init__(self, model: str | None = None, output: str = "mask", threshold: float | None = None,
+                 softness: float = 0.0, blur: float = 15.0, color: str = DEFAULT_COLOR, background: str | None = None,
+                 edges: str = "guided", device: str = "auto", threads: int | None = 1, precision: str = "auto") -> None:
+        from portraitseg.api import load
+
+        self.segmenter = load(model, device=device, threads=threads, precision=precision, edges=edges, spin=False)
+        self.threshold = self.segmenter.threshold if threshold is None else threshold
+        self.effect = Effect.from_options(output, self.threshold, softness, blur, color, background)
+
+    @staticmethod
+    def resources(device: str = "auto", threads: int | None = 1) -> dict[str, float]:
+        """What each actor asks Ray for: a GPU where onnxruntime-gpu can use one, else ``threads`` CPUs."""
+        from portraitseg.api import wants_cuda
+
+        return {"num_gpus": 1, "num_cpus": 1} if wants_cuda(device) else {"num_cpus": threads or 1}
+
+    def process(self, image: Any) -> tuple[np.ndarray, float]:
+        """One image (array, path or bytes) -> (the effect's result, the person share)."""
+        rgb = read_image(image)
+        prob = self.segmenter(rgb)
+        return self.effect(rgb, prob), float((prob >= self.threshold).mean())
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        column = next((c for c in ("image", "path", "bytes") if c in batch), None)
+        if column is None:
+            raise ImageReadError(f"Segment needs an 'image', 'path' or 'bytes' column; the batch has {sorted(batch)}")
+        items = batch[column]
+        done = [self.process(item if column != "path" else str(item)) for item in items]
+        results = np.empty(len(done), dtype=object)
+        results[:] = [result for result, _ in done]
+        return {**batch, "result": results, "person_share": np.array([share for _, share in done])}
+
+
+class SegmentFiles(Segment):
+    """``portraitseg batch``'s worker: rows of ``source`` and ``target`` (local paths or URIs that pyarrow's file
+    systems read) -> each result written to its target as the PNG ``portraitseg predict`` writes, and one
+    manifest row back (never an image, so the driver's memory stays small). A target that exists is kept, not
+    written again (a retried batch after an actor died, or a resumed job); an unreadable source is reported in
+    its row and the job goes on."""
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        from portraitseg.storage import exists, read_bytes, write_bytes
+        from portraitseg.outputs import png_bytes
+
+        rows: dict[str, list] = {key: [] for key in MANIFEST_COLUMNS}
+        for source, target in zip(batch["source"], batch["target"]):
+            source, target = str(source), str(target)
+            started = time.perf_counter()
+            row = {"input": source, "output": target, "status": "written", "width": None, "height": None,
+                   "bytes": None, "person_share": None, "seconds": None, "error": None}
+            try:
+                if exists(target):
+                    row.update(status="kept")
+                else:
+                    rgb = read_image_bytes(read_bytes(source), source) if "://" in source else read_image(source)
+                    result, share = self.process(rgb)
+                    data = png_bytes(result)
+                    write_bytes(target, data)
+                    row.update(width=rgb.shape[1], height=rgb.shape[0], bytes=len(data), person_share=share)
+            except (ImageReadError, OSError) as exc:
+                row.update(status="failed", output=None, error=str(exc))
+            row["seconds"] = round(time.perf_counter() - started, 4)
+            for key in MANIFEST_COLUMNS:
+                rows[key].append(row[key])
+        return rows
+
+
+MANIFEST_COLUMNS = ("input", "output", "status", "width", "height", "bytes", "person_share", "seconds", "error")

@@ -1,0 +1,158 @@
+"""Where ``portraitseg batch`` reads and writes: local paths, or URIs that pyarrow's file systems open
+(``s3://``, ``gs://``, ``hdfs://``, ``abfs://``, ``file://``). Local files are written atomically."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+from portraitseg.errors import PortraitsegError
+from portraitseg.image_io import IMAGE_SUFFIXES
+
+
+def is_uri(location: str) -> bool:
+    return "://" in location and not location.startswith("file://")
+
+
+def local(location: str) -> str:
+    """A ``file://`` URI as a plain path; anything else unchanged."""
+    return location[len("file://"):] if location.startswith("file://") else location
+
+
+def _filesystem(uri: str):
+    from pyarrow import fs
+
+    try:
+        return fs.FileSystem.from_uri(uri)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError or its own types for bad URIs and credentials
+        raise PortraitsegError(f"cannot open {uri}: {exc}") from None
+
+
+def _join(root: str, path: str, name: str) -> str:
+    """``root`` is the URI up to its path part; ``path`` the file system's path of a folder."""
+    return f"{root}{path.rstrip('/')}/{name}"
+
+
+def _uri_root(uri: str, path: str) -> str:
+    """The scheme and authority of ``uri`` (``s3://``, ``hdfs://host:8020``), ready to prefix a path."""
+    stripped = uri.rstrip("/")
+    return stripped[: len(stripped) - len(path.rstrip("/"))] if stripped.endswith(path.rstrip("/")) else uri
+
+
+def exists(location: str) -> bool:
+    if not is_uri(location):
+        return os.path.exists(local(location))
+    from pyarrow import fs
+
+    filesystem, path = _filesystem(location)
+    return filesystem.get_file_info(path).type != fs.FileType.NotFound
+
+
+def read_bytes(location: str) -> bytes:
+    if not is_uri(location):
+        return Path(local(location)).read_bytes()
+    filesystem, path = _filesystem(location)
+    with filesystem.open_input_stream(path) as stream:
+        return stream.read()
+
+
+def write_bytes(location: str, data: bytes) -> None:
+    """Write a whole file: locally through a temporary file and a rename, to an object store as one upload (an
+    object appears only when complete)."""
+    if not is_uri(location):
+        from portraitseg.atomic import atomic_write_bytes
+
+        atomic_write_bytes(local(location), data)
+        return
+    filesystem, path = _filesystem(location)
+    with filesystem.open_output_stream(path) as stream:
+        stream.write(data)
+
+
+def make_folder(location: str) -> None:
+    if not is_uri(location):
+        from portraitseg.atomic import writable_path
+
+        writable_path(local(location), folder=True).mkdir(parents=True, exist_ok=True)
+        return
+    filesystem, path = _filesystem(location)
+    filesystem.create_dir(path, recursive=True)
+
+
+def names_in(folder: str) -> set[str]:
+    """The file names directly in ``folder`` (empty when it does not exist): one listing, not a check per file."""
+    if not is_uri(folder):
+        path = Path(local(folder))
+        return {p.name for p in path.iterdir()} if path.is_dir() else set()
+    from pyarrow import fs
+
+    filesystem, path = _filesystem(folder)
+    if filesystem.get_file_info(path).type != fs.FileType.Directory:
+        return set()
+    return {info.base_name for info in filesystem.get_file_info(fs.FileSelector(path))}
+
+
+def _is_image(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+
+
+def list_inputs(spec: str) -> list[str]:
+    """The image files one ``--input`` names, sorted: a folder (its images, not recursive), a glob (``*.jpg``), a
+    ``.txt`` file of paths or URIs (one per line; relative paths are relative to the list's folder), or one
+    image; each a local path or a URI."""
+    if is_uri(spec):
+        return _list_uri(spec)
+    path = Path(local(spec)).expanduser()
+    if path.is_dir():
+        return sorted(str(p.resolve()) for p in path.iterdir() if p.is_file() and _is_image(p.name))
+    if any(c in spec for c in "*?["):
+        import glob
+
+        return sorted(str(Path(p).resolve()) for p in glob.glob(str(path)) if os.path.isfile(p) and _is_image(p))
+    if path.suffix.lower() == ".txt" and path.is_file():
+        lines = [line.strip() for line in path.read_text().splitlines()]
+        return [line if is_uri(line) else str((path.parent / local(line)).resolve())
+                for line in lines if line and not line.startswith("#")]
+    if not path.exists():
+        raise PortraitsegError(f"input not found: {spec}")
+    return [str(path.resolve())]
+
+
+def _list_uri(spec: str) -> list[str]:
+    from pyarrow import fs
+
+    filesystem, path = _filesystem(spec)
+    root = _uri_root(spec, path)
+    folder, pattern = (path.rsplit("/", 1) + [""])[:2] if any(c in path for c in "*?[") else (path, None)
+    info = filesystem.get_file_info(folder)
+    if info.type == fs.FileType.File and pattern is None:
+        return [spec]
+    if info.type != fs.FileType.Directory:
+        raise PortraitsegError(f"input not found: {spec}")
+    found = filesystem.get_file_info(fs.FileSelector(folder))
+    return sorted(_join(root, folder, f.base_name) for f in found if f.type == fs.FileType.File
+                  and _is_image(f.base_name) and (pattern is None or fnmatch.fnmatch(f.base_name, pattern)))
+
+
+def folder_and_name(location: str) -> tuple[str, str]:
+    """Split a file's location into its folder's location and its name."""
+    head, _, name = location.rstrip("/").rpartition("/")
+    return head, name
+
+
+def open_output(location: str):
+    """A binary stream writing the file at ``location`` (for files written piece by piece, like a manifest)."""
+    if not is_uri(location):
+        return open(local(location), "wb")
+    filesystem, path = _filesystem(location)
+    return filesystem.open_output_stream(path)
+
+
+def move(source: str, target: str) -> None:
+    """Rename a file (replacing ``target``): atomic on a local disk."""
+    if not is_uri(target):
+        os.replace(local(source), local(target))
+        return
+    filesystem, path = _filesystem(source)
+    filesystem.move(path, _filesystem(target)[1])
