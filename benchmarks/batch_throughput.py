@@ -37,17 +37,34 @@ def photo_list(spec: str, count: int) -> list[Path]:
     return [p.resolve() for p in images[:count]]
 
 
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's own peak resident memory so far (VmHWM), in MB; None once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), None)
+
+
 def timed(command: list[str], out: Path) -> dict:
+    """Run ``command``; its wall time, rates, and the peak memory of the command's own process (for batch, the
+    driver: the Ray workers are other processes)."""
     env = {**os.environ, "RAY_ADDRESS": ""}
     started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    log = out.with_suffix(".log")
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, peak_rss_mb(process.pid) or 0.0)
+            time.sleep(0.2)
     wall = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{log.read_text()[-2000:]}")
     stamps = sorted(p.stat().st_mtime for p in out.glob("*.png"))
     steady = (len(stamps) - 1) / (stamps[-1] - stamps[0])
     return {"images": len(stamps), "wall_s": round(wall, 2), "end_to_end_per_s": round(len(stamps) / wall, 2),
-            "steady_per_s": round(steady, 2)}
+            "steady_per_s": round(steady, 2), "peak_mb": round(peak)}
 
 
 def main() -> None:
@@ -79,10 +96,11 @@ def main() -> None:
     base = table["predict (2 threads)"]
     print(f"{args.count} photos from {args.photos}, --output {args.output}, {os.cpu_count()} CPUs, medians of "
           f"{args.repeats}")
-    print(f"{'command':<22}{'wall s':>8}{'end-to-end img/s':>18}{'steady img/s':>14}{'steady vs predict':>19}")
+    print(f"{'command':<22}{'wall s':>8}{'end-to-end img/s':>18}{'steady img/s':>14}{'steady vs predict':>19}"
+          f"{'peak MB':>9}")
     for name, row in table.items():
         print(f"{name:<22}{row['wall_s']:>8.1f}{row['end_to_end_per_s']:>18.2f}{row['steady_per_s']:>14.2f}"
-              f"{row['steady_per_s'] / base['steady_per_s']:>18.0%}")
+              f"{row['steady_per_s'] / base['steady_per_s']:>18.0%}{row['peak_mb']:>9.0f}")
     overhead = 1000 / table["batch, 1 actor"]["steady_per_s"] - 1000 / table["predict (1 thread)"]["steady_per_s"]
     print(f"per-image overhead of Ray (batch 1 actor vs predict 1 thread, steady): {overhead:+.1f} ms")
     if args.json:
