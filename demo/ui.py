@@ -59,8 +59,8 @@ LIVE_CONFIGURE = """(model, kind, threshold, softness, blur, color, background, 
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
          "painted or replaced.")
 PRIVACY = (f"Photos and webcam frames (scaled to the model's live size, a few hundred pixels) are sent to the server "
-           f"that runs this page, processed in memory and not stored; the result files offered for download are deleted after "
-           f"{RESULT_TTL_S // 60} minutes and when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} "
+           f"that runs this page, processed in memory and not stored; the result files offered for download are "
+           f"deleted after {RESULT_TTL_S // 60} minutes and when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} "
            f"megapixels are processed at that size.")
 
 
@@ -241,8 +241,8 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         with gr.Tab("Webcam", id="webcam"):
             gr.Markdown("The frame is segmented on the server at the model's live size; the background effect is "
                         "drawn in your browser. The Look settings below apply.")
-            gr.HTML(live_html(models.live_side(models.default)), elem_id="live", js_on_load=SCRIPT.read_text(), css_template=LIVE_CSS,
-                    apply_default_css=False)
+            gr.HTML(live_html(models.live_side(models.default)), elem_id="live", js_on_load=SCRIPT.read_text(),
+                    css_template=LIVE_CSS, apply_default_css=False)
             smoothing = gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing",
                                   elem_id="smoothing", info="Holds back edge flicker where the picture is still; "
                                   "moving parts follow at once.")

@@ -7,6 +7,7 @@ manifest rows travel back, streamed into ``manifest.parquet`` with a progress ba
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import dataclass, field
@@ -64,8 +65,6 @@ def _earlier_rows(output: str) -> dict[str, dict]:
     location = f"{output.rstrip('/')}/{MANIFEST_NAME}"
     if not exists(location):
         return {}
-    import io
-
     try:
         table = pq.read_table(io.BytesIO(read_bytes(location)))
     except Exception:  # a manifest cut short by a crash: the outputs themselves say what is done
@@ -98,45 +97,61 @@ def start_ray(address: str | None, num_cpus: int | None = None) -> None:
     logging.getLogger("ray.data").setLevel(logging.ERROR)
 
 
-def default_actors(threads: int) -> int:
-    """One actor per ``threads`` CPUs of the cluster (or one per GPU where actors take a GPU)."""
+def default_actors(threads: int, device: str) -> int:
+    """One actor per GPU of the cluster where actors take a GPU, else one per ``threads`` CPUs."""
     import ray
+
+    from portraitseg.api import wants_cuda
 
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0))
-    return max(1, gpus if gpus and _gpu_actors() else int(resources.get("CPU", 1)) // max(1, threads))
+    return max(1, gpus if gpus and wants_cuda(device) else int(resources.get("CPU", 1)) // max(1, threads))
 
 
-def _gpu_actors() -> bool:
-    from portraitseg.api import wants_cuda
+def _worker_options(job: BatchJob) -> dict[str, Any]:
+    """The actors' Segment options, a background image decoded here once (so workers need no access to it)."""
+    options = dict(job.effect)
+    background = options.get("background")
+    if isinstance(background, str):
+        from portraitseg.image_io import read_image, read_image_bytes
+        from portraitseg.storage import read_bytes
 
-    return wants_cuda("auto")
+        options["background"] = read_image_bytes(read_bytes(background), background, 16_000_000) \
+            if is_uri(background) else read_image(background, max_pixels=16_000_000)
+    return options
+
+
+def _segment_on_ray(job: BatchJob, todo: list[tuple[str, str]], options: dict[str, Any]):
+    """Stream the manifest rows of ``todo`` (pyarrow tables) from SegmentFiles actors; returns (actors, batches)."""
+    import ray
+
+    from portraitseg.ray import Segment, SegmentFiles
+
+    start_ray(job.address)
+    threads, device = options.get("threads") or 1, options.get("device", "auto")
+    actors = job.actors or default_actors(threads, device)
+    dataset = ray.data.from_items([{"source": s, "target": t} for s, t in todo]).map_batches(
+        SegmentFiles, fn_constructor_kwargs={"model": job.model, **options}, batch_size=job.batch_size,
+        compute=ray.data.ActorPoolStrategy(size=actors), **Segment.resources(device, threads))
+    return actors, dataset.iter_batches(batch_size=None, batch_format="pyarrow")
 
 
 def run(job: BatchJob) -> dict[str, int]:
     """Run the job; returns the counts of written, kept and failed images."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    import ray
     from tqdm.auto import tqdm
 
     from portraitseg.api import load
-    from portraitseg.ray import Segment, SegmentFiles
-    from portraitseg.storage import move, open_output, read_bytes
+    from portraitseg.storage import move, open_output
 
-    output = job.output if is_uri(job.output) else str(Path(job.output.removeprefix("file://")).expanduser().resolve())
+    output = job.output if is_uri(job.output) else str(Path(job.output).expanduser().resolve())
     earlier = _earlier_rows(output)
     sources = [path for spec in job.inputs for path in list_inputs(spec) if path not in earlier]  # not our outputs
     if not sources:
         raise PortraitsegError(f"no images found in {' '.join(job.inputs)}")
-    options = dict(job.effect)
-    background = options.get("background")
-    if isinstance(background, str):  # decoded once here, so workers need no access to the file
-        from portraitseg.image_io import read_image, read_image_bytes
-
-        options["background"] = read_image_bytes(read_bytes(background), background, 16_000_000) \
-            if is_uri(background) else read_image(background, max_pixels=16_000_000)
-    load(job.model, device=options.get("device", "auto"), threads=1, precision=options.get("precision", "auto"))
+    options = _worker_options(job)
+    load(job.model, device="cpu", threads=1, precision=options.get("precision", "auto"))  # a bad model fails here
     make_folder(output)
     existing = names_in(output)
     pairs = plan(sources, output, job.kind)
@@ -149,15 +164,9 @@ def run(job: BatchJob) -> dict[str, int]:
         if kept:
             writer.write_table(pa.Table.from_pylist(kept, schema=schema))
         if todo:
-            start_ray(job.address)
-            threads = options.get("threads") or 1
-            actors = job.actors or default_actors(threads)
-            dataset = ray.data.from_items([{"source": s, "target": t} for s, t in todo]).map_batches(
-                SegmentFiles, fn_constructor_kwargs={"model": job.model, **options}, batch_size=job.batch_size,
-                compute=ray.data.ActorPoolStrategy(size=actors),
-                **Segment.resources(options.get("device", "auto"), threads))
+            actors, batches = _segment_on_ray(job, todo, options)
             with tqdm(total=len(todo), desc=f"batch ({actors} actors)", unit="img", disable=not job.progress) as bar:
-                for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
+                for batch in batches:
                     table = batch.select(list(MANIFEST_COLUMNS)).cast(schema)
                     writer.write_table(table)
                     for status in table.column("status").to_pylist():

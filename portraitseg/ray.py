@@ -24,6 +24,9 @@ from portraitseg.effects import DEFAULT_COLOR, Effect
 from portraitseg.errors import ImageReadError
 from portraitseg.image_io import read_image, read_image_bytes
 
+# one row per input of ``portraitseg batch``: status is written, kept (there already) or failed (see error)
+MANIFEST_COLUMNS = ("input", "output", "status", "width", "height", "bytes", "person_share", "seconds", "error")
+
 
 class Segment:
     """A callable class for ``Dataset.map_batches``: each actor loads the model once (ONNX Runtime with the CUDA
@@ -78,8 +81,8 @@ class SegmentFiles(Segment):
     its row and the job goes on."""
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        from portraitseg.storage import exists, read_bytes, write_bytes
         from portraitseg.outputs import png_bytes
+        from portraitseg.storage import exists, is_uri, read_bytes, write_bytes
 
         rows: dict[str, list] = {key: [] for key in MANIFEST_COLUMNS}
         for source, target in zip(batch["source"], batch["target"]):
@@ -91,7 +94,7 @@ class SegmentFiles(Segment):
                 if exists(target):
                     row.update(status="kept")
                 else:
-                    rgb = read_image_bytes(read_bytes(source), source) if "://" in source else read_image(source)
+                    rgb = read_image_bytes(read_bytes(source), source) if is_uri(source) else read_image(source)
                     result, share = self.process(rgb)
                     data = png_bytes(result)
                     write_bytes(target, data)
@@ -103,5 +106,3 @@ class SegmentFiles(Segment):
                 rows[key].append(row[key])
         return rows
 
-
-MANIFEST_COLUMNS = ("input", "output", "status", "width", "height", "bytes", "person_share", "seconds", "error")

@@ -1,5 +1,6 @@
-"""Where ``portraitseg batch`` reads and writes: local paths, or URIs that pyarrow's file systems open
-(``s3://``, ``gs://``, ``hdfs://``, ``abfs://``, ``file://``). Local files are written atomically."""
+"""Where ``portraitseg batch`` reads and writes: local paths (written atomically), or URIs that pyarrow's file
+systems open (``s3://``, ``gs://``, ``hdfs://``, ``abfs://``, and ``file://``, which takes the same code path as
+an object store)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,7 @@ from portraitseg.image_io import IMAGE_SUFFIXES
 
 
 def is_uri(location: str) -> bool:
-    return "://" in location and not location.startswith("file://")
-
-
-def local(location: str) -> str:
-    """A ``file://`` URI as a plain path; anything else unchanged."""
-    return location[len("file://"):] if location.startswith("file://") else location
+    return "://" in location
 
 
 def _filesystem(uri: str):
@@ -42,7 +38,7 @@ def _uri_root(uri: str, path: str) -> str:
 
 def exists(location: str) -> bool:
     if not is_uri(location):
-        return os.path.exists(local(location))
+        return os.path.exists(location)
     from pyarrow import fs
 
     filesystem, path = _filesystem(location)
@@ -51,7 +47,7 @@ def exists(location: str) -> bool:
 
 def read_bytes(location: str) -> bytes:
     if not is_uri(location):
-        return Path(local(location)).read_bytes()
+        return Path(location).read_bytes()
     filesystem, path = _filesystem(location)
     with filesystem.open_input_stream(path) as stream:
         return stream.read()
@@ -63,7 +59,7 @@ def write_bytes(location: str, data: bytes) -> None:
     if not is_uri(location):
         from portraitseg.atomic import atomic_write_bytes
 
-        atomic_write_bytes(local(location), data)
+        atomic_write_bytes(location, data)
         return
     filesystem, path = _filesystem(location)
     with filesystem.open_output_stream(path) as stream:
@@ -74,7 +70,7 @@ def make_folder(location: str) -> None:
     if not is_uri(location):
         from portraitseg.atomic import writable_path
 
-        writable_path(local(location), folder=True).mkdir(parents=True, exist_ok=True)
+        writable_path(location, folder=True).mkdir(parents=True, exist_ok=True)
         return
     filesystem, path = _filesystem(location)
     filesystem.create_dir(path, recursive=True)
@@ -83,7 +79,7 @@ def make_folder(location: str) -> None:
 def names_in(folder: str) -> set[str]:
     """The file names directly in ``folder`` (empty when it does not exist): one listing, not a check per file."""
     if not is_uri(folder):
-        path = Path(local(folder))
+        path = Path(folder)
         return {p.name for p in path.iterdir()} if path.is_dir() else set()
     from pyarrow import fs
 
@@ -103,7 +99,7 @@ def list_inputs(spec: str) -> list[str]:
     image; each a local path or a URI."""
     if is_uri(spec):
         return _list_uri(spec)
-    path = Path(local(spec)).expanduser()
+    path = Path(spec).expanduser()
     if path.is_dir():
         return sorted(str(p.resolve()) for p in path.iterdir() if p.is_file() and _is_image(p.name))
     if any(c in spec for c in "*?["):
@@ -112,7 +108,7 @@ def list_inputs(spec: str) -> list[str]:
         return sorted(str(Path(p).resolve()) for p in glob.glob(str(path)) if os.path.isfile(p) and _is_image(p))
     if path.suffix.lower() == ".txt" and path.is_file():
         lines = [line.strip() for line in path.read_text().splitlines()]
-        return [line if is_uri(line) else str((path.parent / local(line)).resolve())
+        return [line if is_uri(line) else str((path.parent / line).resolve())
                 for line in lines if line and not line.startswith("#")]
     if not path.exists():
         raise PortraitsegError(f"input not found: {spec}")
@@ -144,7 +140,7 @@ def folder_and_name(location: str) -> tuple[str, str]:
 def open_output(location: str):
     """A binary stream writing the file at ``location`` (for files written piece by piece, like a manifest)."""
     if not is_uri(location):
-        return open(local(location), "wb")
+        return open(location, "wb")
     filesystem, path = _filesystem(location)
     return filesystem.open_output_stream(path)
 
@@ -152,7 +148,7 @@ def open_output(location: str):
 def move(source: str, target: str) -> None:
     """Rename a file (replacing ``target``): atomic on a local disk."""
     if not is_uri(target):
-        os.replace(local(source), local(target))
+        os.replace(source, target)
         return
     filesystem, path = _filesystem(source)
     filesystem.move(path, _filesystem(target)[1])

@@ -79,6 +79,40 @@ def test_batch_writes_the_same_bytes_as_predict_and_a_manifest(local_ray, tmp_pa
                 assert (row["width"], row["height"]) == im.size
 
 
+def test_inputs_are_folders_globs_lists_and_uris(tmp_path):
+    from portraitseg.errors import PortraitsegError
+    from portraitseg.storage import list_inputs
+
+    folder = photos(tmp_path / "photos", 3)
+    (folder / "notes.txt").write_text("not an image")
+    names = sorted(str(p) for p in folder.glob("*.jpg"))
+    assert list_inputs(str(folder)) == names
+    assert list_inputs(str(folder / "00[01]_*.jpg")) == names[:2]
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# a comment\nphotos/{Path(names[2]).name}\n\n{names[0]}\nfile://{names[1]}\n")
+    assert list_inputs(str(listing)) == [names[2], names[0], f"file://{names[1]}"]  # relative to the list's folder
+    assert list_inputs(f"file://{folder}") == [f"file://{n}" for n in names]  # through pyarrow's file system
+    assert list_inputs(f"file://{folder}/*_grace_hopper.jpg") == [f"file://{n}" for n in names if "grace" in n]
+    with pytest.raises(PortraitsegError, match="input not found"):
+        list_inputs(str(tmp_path / "nowhere"))
+
+
+def test_uris_take_the_object_store_path_and_give_the_same_bytes(local_ray, tmp_path):
+    """file:// goes through pyarrow's file system as s3:// does: listing, reading, writing, the manifest."""
+    from portraitseg.batch import BatchJob, run
+
+    inputs = photos(tmp_path / "in", 3)
+    assert predict(inputs, tmp_path / "predicted") == 0
+    out = f"file://{tmp_path / 'uri-out'}"
+    assert run(BatchJob([f"file://{inputs}"], out, {"output": "mask"}, actors=1, progress=False))["written"] == 3
+    for path in (tmp_path / "predicted").glob("*.png"):
+        assert (tmp_path / "uri-out" / path.name).read_bytes() == path.read_bytes()
+    rows = manifest(tmp_path / "uri-out")
+    expected = sorted(f"{out}/{p.name}" for p in (tmp_path / "predicted").glob("*.png"))
+    assert sorted(r["output"] for r in rows) == expected
+    assert run(BatchJob([f"file://{inputs}"], out, {"output": "mask"}, actors=1, progress=False))["kept"] == 3
+
+
 def test_rerun_keeps_what_is_written_and_never_overwrites_an_input(local_ray, tmp_path):
     from portraitseg.batch import BatchJob, run
 

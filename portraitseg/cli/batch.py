@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder or URI for <stem>.png files (named as predict names them) and manifest.parquet; "
                              "outputs already there are kept, so re-running resumes")
     add_model_arguments(parser, backend=False)
-    parser.set_defaults(threads=1)
+    threads = next(action for action in parser._actions if action.dest == "threads")
+    threads.default, threads.help = 1, "CPU threads per actor (on the CPU, one-thread actors, one per core, are fastest)"
     add_effect_arguments(parser, "--output", default="mask", softness=0.0)
     parser.add_argument("--actors", type=positive_int, default=None,
                         help="model copies working at once (default: one per --threads CPUs of the cluster, or one "
