@@ -221,6 +221,23 @@ def test_the_default_recipe_trains_on_a_users_folder_without_a_backgrounds_folde
         Pipeline(["copy_paste:backgrounds=my_scenes"])
 
 
+def test_the_default_recipe_selects_on_the_held_out_pairs_where_its_real_world_sets_are_missing(
+        synthetic_data, tmp_path, monkeypatch, caplog):
+    from portraitseg.trainers.config import build_config
+    from portraitseg.trainers.loop import selection_sets
+
+    monkeypatch.setenv("PORTRAITSEG_DATA", str(tmp_path / "no-data-here"))
+    with caplog.at_level("INFO"):
+        assert selection_sets(build_config(None, {"data": [str(synthetic_data)]})) == {}
+    assert "the recipe's coco128_person@splits/with_people.txt is not at" in caplog.text
+    named = build_config(None, {"data": [str(synthetic_data)], "selection_people": "my_people"})
+    with pytest.raises(PortraitsegError, match="my_people"):  # a set named on purpose must exist
+        selection_sets(named)
+    found = selection_sets(build_config(None, {"data": [str(synthetic_data)], "selection_people": str(synthetic_data),
+                                               "selection_empty": None}))
+    assert list(found) == ["people"] and len(found["people"]) == 24
+
+
 def test_masks_labelled_0_and_1_are_read_as_person_and_background(tmp_path):
     from portraitseg.image_io import read_mask
 

@@ -22,7 +22,8 @@ from portraitseg.augment.pipeline import Pipeline
 from portraitseg.errors import PortraitsegError
 from portraitseg.plugins import get_registry
 from portraitseg.segmenter import Segmenter
-from portraitseg.trainers.config import TrainConfig, dump_config
+from portraitseg.datapaths import resolve_data_dir
+from portraitseg.trainers.config import RECIPE, TrainConfig, dump_config
 from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation
 from portraitseg.image_io import read_mask
 from portraitseg.trainers.data import TrainingSet, split_label
@@ -106,6 +107,22 @@ def split_person_free(pairs: list) -> tuple[list, list]:
     return [p for p, e in zip(pairs, empty) if not e], [p for p, e in zip(pairs, empty) if e]
 
 
+def selection_sets(config: TrainConfig) -> dict[str, list]:
+    """The real-world selection sets' pairs by role ('people', 'empty'). The recipe's own sets may be missing (a
+    user's data has no coco128_person): then they are left out, as logged; a set named on purpose must exist."""
+    found = {}
+    for role, key in (("people", "selection_people"), ("empty", "selection_empty")):
+        entry = getattr(config, key)
+        if not entry:
+            continue
+        folder = resolve_data_dir(entry.partition("@")[0])
+        if entry == RECIPE[key] and not (folder / "images").is_dir():
+            log.info("%s: the recipe's %s is not at %s; selection uses the held-out pairs only", key, entry, folder)
+            continue
+        found[role] = pairs_of(entry, config.on_bad)
+    return found
+
+
 class Trainer:
     """Holds the run's state; :meth:`fit` trains to ``config.epochs`` and can be resumed from ``state.pt``."""
 
@@ -129,8 +146,7 @@ class Trainer:
         self.train_pairs, self.val_pairs = collect_pairs(config)
         if config.max_val_images is not None:
             self.val_pairs = self.val_pairs[: config.max_val_images]
-        self.selection_sets = {name: pairs_of(entry, config.on_bad) for name, entry in
-                               (("people", config.selection_people), ("empty", config.selection_empty)) if entry}
+        self.selection_sets = selection_sets(config)
         self.canvases = config.canvas_shapes()
         self.dataset = TrainingSet(self.train_pairs, tuple(config.input_size), self.model_config.output_stride,
                                    Pipeline(config.augmentations), config.seed, cache_side=config.cache_side,
@@ -374,7 +390,8 @@ class Trainer:
             if self.hard_negatives:
                 mined = self.hard_negatives
                 mined.scores = average_scores(self.dist, mined.scores, mined.seen)
-                stats["hard_negative_mean_painted"] = round(100 * float(mined.scores.mean()), 3)
+                if len(mined.scores):  # a data set without person-free pairs has nothing to mine
+                    stats["hard_negative_mean_painted"] = round(100 * float(mined.scores.mean()), 3)
             metrics = self.validate() if self.dist.is_main else {}
             # bookkeeping first, in memory, so an interruption from here on resumes at the next epoch
             row = {"epoch": self.epoch + 1, **stats, "lr": self.scheduler.get_last_lr()[0],
