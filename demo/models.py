@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 from portraitseg.segmenter import Segmenter
+from portraitseg.zoo.config import ModelConfig
 
 
 class ModelChoices:
@@ -32,12 +33,12 @@ class ModelChoices:
             return self._loaded[name]
 
     def threshold(self, name: str | None) -> float:
-        """The model's own threshold: the demo's starting point (0.5 when no model is served)."""
-        return self.get(name).threshold if (name or self.default) else 0.5
+        """The model's own threshold: the demo's starting point (a config's default when no model is served)."""
+        return self.get(name).threshold if (name or self.default) else ModelConfig().threshold
 
     def live_side(self, name: str | None) -> int:
         """The long side the model is fed at live (its config's live_long_side)."""
-        return self.get(name).live_long_side if (name or self.default) else 256
+        return self.get(name).live_long_side if (name or self.default) else ModelConfig().live_side
 
     def describe(self, name: str | None) -> str:
         seg = self.get(name)

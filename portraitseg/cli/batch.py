@@ -14,9 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output-dir", required=True, metavar="OUTPUT",
                         help="folder or URI for <stem>.png files (named as predict names them) and manifest.parquet; "
                              "outputs already there are kept, so re-running resumes")
-    add_model_arguments(parser, backend=False)
-    threads = next(action for action in parser._actions if action.dest == "threads")
-    threads.default, threads.help = 1, "CPU threads per actor (on the CPU, one-thread actors, one per core, are fastest)"
+    add_model_arguments(parser, backend=False,
+                        threads=(1, "CPU threads per actor (on the CPU, one-thread actors, one per core, are fastest)"))
     add_effect_arguments(parser, "--output", default="mask", softness=0.0)
     parser.add_argument("--actors", type=positive_int, default=None,
                         help="model copies working at once (default: one per --threads CPUs of the cluster, or one "
@@ -34,14 +33,12 @@ def run(args: argparse.Namespace) -> int:
 
     require("ray", "'portraitseg batch'")
     from portraitseg.batch import MANIFEST_NAME, BatchJob, run as run_job
-    from portraitseg.cli.common import effect_from_args
-    from portraitseg.effects import DEFAULT_COLOR
+    from portraitseg.cli.common import effect_from_args, effect_options
 
     effect_from_args(args, args.effect, 0.5)  # refuse bad effect options before Ray starts
-    options = {"output": args.effect, "threshold": args.threshold, "softness": args.softness, "blur": args.blur,
-               "color": args.background if args.effect == "color" and args.background else DEFAULT_COLOR,
-               "background": args.background if args.effect == "replace" else None, "edges": args.edges,
-               "device": args.device, "threads": args.threads, "precision": args.precision}
+    options = effect_options(args, args.effect)
+    options["output"] = options.pop("kind")  # Segment's name for it, as the command's flag
+    options.update(edges=args.edges, device=args.device, threads=args.threads, precision=args.precision)
     job = BatchJob(args.input, args.output_dir, options, args.model, args.actors, args.batch_size, args.address)
     counts = run_job(job)
     total = sum(counts.values())

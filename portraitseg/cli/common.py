@@ -21,7 +21,12 @@ def device_name(text: str) -> str:
     return text
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True, edges: str = "guided") -> None:
+ALL_CORES = (None, "CPU threads (default: one per available core)")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True, edges: str = "guided",
+                        threads: tuple[int | None, str] = ALL_CORES) -> None:
+    """``threads``: the --threads default and its help (batch actors take one thread each)."""
     from portraitseg.zoo.catalog import DEFAULT_MODEL, bundled_models
 
     parser.add_argument("-m", "--model", default=None,
@@ -31,8 +36,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True, e
         parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"],
                             help="auto: ONNX Runtime when installed, else torch")
     parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--threads", type=positive_int, default=None,
-                        help="CPU threads (default: one per available core)")
+    parser.add_argument("--threads", type=positive_int, default=threads[0], help=threads[1])
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
                         help="ONNX Runtime: auto uses a bundled INT8 model on the CPU when the model ships one")
     parser.add_argument("--edges", default=edges, choices=["guided", "bilinear"],
@@ -63,16 +67,26 @@ def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: st
     parser.add_argument("--blur", type=float, default=15.0, help="background blur strength for 'blur'")
 
 
-def effect_from_args(args: argparse.Namespace, kind: str, model_threshold: float):
-    """The validated effect (background image decoded once); bad values raise a message, not a traceback. The
-    threshold is ``--threshold`` when given, else the model's."""
-    from portraitseg.effects import DEFAULT_COLOR, Effect
+def effect_options(args: argparse.Namespace, kind: str) -> dict:
+    """The effect options as :meth:`portraitseg.effects.Effect.from_options` takes them (threshold None: the
+    model's); --background is the colour for 'color' and the picture for 'replace'."""
+    from portraitseg.effects import DEFAULT_COLOR
 
     if kind == "replace" and not args.background:
         from portraitseg.errors import EffectError
 
         raise EffectError("--background IMAGE is needed for 'replace'")
-    threshold = model_threshold if args.threshold is None else args.threshold
-    return Effect.from_options(kind, threshold, args.softness, args.blur,
-                               args.background if kind == "color" and args.background else DEFAULT_COLOR,
-                               args.background if kind == "replace" else None)
+    return {"kind": kind, "threshold": args.threshold, "softness": args.softness, "blur": args.blur,
+            "color": args.background if kind == "color" and args.background else DEFAULT_COLOR,
+            "background": args.background if kind == "replace" else None}
+
+
+def effect_from_args(args: argparse.Namespace, kind: str, model_threshold: float):
+    """The validated effect (background image decoded once); bad values raise a message, not a traceback. The
+    threshold is ``--threshold`` when given, else the model's."""
+    from portraitseg.effects import Effect
+
+    options = effect_options(args, kind)
+    if options["threshold"] is None:
+        options["threshold"] = model_threshold
+    return Effect.from_options(**options)
