@@ -15,7 +15,6 @@ interleaved rounds so that machine noise hits every model alike; medians and 95t
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from peers import load_peers  # noqa: E402
 
 from portraitseg.api import load  # noqa: E402
+from portraitseg.benchmarking import machine_description  # noqa: E402
 from portraitseg.geometry import plan_fit, to_input  # noqa: E402
 from portraitseg.evaluation.data import find_pairs, load_pair  # noqa: E402
 from portraitseg.evaluation.evaluate import evaluate  # noqa: E402
@@ -55,7 +55,7 @@ def zoo_entries(names, threads, frame):
         net, _ = load_checkpoint(folder)
         for precision in ("fp32", "int8") if (folder / INT8_ONNX_NAME).is_file() else ("fp32",):
             seg = load(folder, backend="onnxruntime", threads=threads, precision=precision)
-            fit = plan_fit(frame.shape[:2], seg.long_side, seg.multiple)
+            fit = plan_fit(frame.shape[:2], seg.serve_long_side, seg.multiple)
             label = f"{name} INT8" if precision == "int8" else name
             entries.append(Entry(label, seg, to_input(frame, fit)[None], count_parameters(net),
                                  f"onnxruntime {precision}", f"{fit.padded_h}x{fit.padded_w}"))
@@ -162,8 +162,7 @@ def main() -> None:
             + (f"{e.real['people']['miou']:.2f} | {e.real['empty']['person_share']:.2f}% / "
                f"{e.real['empty']['over_1pct']} of {e.real['empty']['images']} | " if real else "")
             + f"{np.median(e.samples):.2f} | {np.percentile(e.samples, 95):.2f} |" for e in entries]
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
+    cpu = machine_description()
     split = f"{Path(args.data).name} {Path(args.split).stem if args.split else ''}".strip()
     command = " ".join(["python benchmarks/compare.py"] + [Path(a).name if Path(a).is_absolute() else a
                                                             for a in sys.argv[1:]])  # no paths of this machine

@@ -40,7 +40,7 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in UPSAMPLERS}
         for pair in find_pairs(root, split or None):
             image, mask = load_pair(pair)
-            fit = plan_fit(image.shape[:2], segmenter.long_side, segmenter.multiple)
+            fit = plan_fit(image.shape[:2], segmenter.serve_long_side, segmenter.multiple)
             out = segmenter.backend(to_input(image, fit)[None])[0, 0]
             for name, upsample in UPSAMPLERS.items():
                 start = time.perf_counter()

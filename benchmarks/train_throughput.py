@@ -15,12 +15,12 @@ import torch
 
 from portraitseg.trainers.losses import dice_bce
 from portraitseg.zoo.config import ModelConfig
-from portraitseg.zoo.unet import build_model
+from portraitseg.zoo.model import build_model
 
 
 def measure(size: int, batch: int, steps: int, dtype: torch.dtype | None, channels_last: bool) -> float:
     torch.manual_seed(0)
-    model = build_model(ModelConfig(input_size=(size, size))).train()
+    model = build_model(ModelConfig(train_size=(size, size))).train()
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)

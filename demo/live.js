@@ -5,7 +5,7 @@
 // What is drawn follows effects.py (tests/test_live_parity.py compares them pixel by pixel); where it differs,
 // on purpose, docs/live-parity.md says how and why.
 const root = element.querySelector('.live');
-let longSide = Number(root.dataset.longSide);  // the model's live size; each answer says it again (X-Live-Side)
+let longSide = Number(root.dataset.longSide);  // the model's live size; each answer says it again (X-Live-Long-Side)
 const ENDPOINT = new URL(root.dataset.endpoint, document.baseURI);
 const MAX_IN_FLIGHT = 2;
 const JPEG_QUALITY = 0.8;
@@ -156,7 +156,7 @@ async function send(slot, captured) {
     const response = await fetch(ENDPOINT + '?' + query, {method: 'POST', body: jpeg,
                                                           headers: {'Content-Type': 'image/jpeg'}});
     if (!response.ok) throw new Error(await response.text());
-    longSide = Number(response.headers.get('X-Live-Side')) || longSide;
+    longSide = Number(response.headers.get('X-Live-Long-Side')) || longSide;
     putMatte(slot, new Uint8Array(await response.arrayBuffer()), Number(response.headers.get('X-Width')),
              Number(response.headers.get('X-Height')));
     if (failures) say('');  // the server answers again: its error no longer applies

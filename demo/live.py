@@ -137,7 +137,7 @@ class LiveMattes:
         softness = setting(query.get("softness"), "softness", 0.0, 0.0, 1.0)
         smoothing = setting(query.get("smoothing"), "smoothing", DEFAULT_SMOOTHING, 0.0, 0.95)
         frame = decode_frame(data)
-        live = segmenter.at_long_side(segmenter.live_long_side)
+        live = segmenter.live()
         start = time.perf_counter()
         prob = live(frame)
         model_ms = (time.perf_counter() - start) * 1000
@@ -148,7 +148,7 @@ class LiveMattes:
 def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
     """Serve ``mattes`` at ``POST /portraitseg/live`` on the page's FastAPI app: the body is the frame, the query
     the settings; the answer the matte's bytes (gzipped where the browser accepts it) with its size in
-    ``X-Width``/``X-Height`` and the model's live long side in ``X-Live-Side`` (the size to send frames at), or a
+    ``X-Width``/``X-Height`` and the model's live long side in ``X-Live-Long-Side`` (the size to send frames at), or a
     400 with the reason as text."""
 
     async def live_matte(request: Request) -> Response:
@@ -157,8 +157,8 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
             matte, model_ms = await run_in_threadpool(mattes, data, dict(request.query_params))
         except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
             return PlainTextResponse(str(exc), status_code=getattr(exc, "status", 500))
-        live_side = mattes.models.live_side(request.query_params.get("model") or None)
-        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]), "X-Live-Side": str(live_side),
+        live_long_side = mattes.models.live_long_side(request.query_params.get("model") or None)
+        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]), "X-Live-Long-Side": str(live_long_side),
                    "X-Model-Ms": f"{model_ms:.1f}", "Cache-Control": "no-store"}
         body = matte.tobytes()
         if "gzip" in request.headers.get("accept-encoding", ""):

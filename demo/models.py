@@ -36,13 +36,13 @@ class ModelChoices:
         """The model's own threshold: the demo's starting point (a config's default when no model is served)."""
         return self.get(name).threshold if (name or self.default) else ModelConfig().threshold
 
-    def live_side(self, name: str | None) -> int:
+    def live_long_side(self, name: str | None) -> int:
         """The long side the model is fed at live (its config's live_long_side)."""
-        return self.get(name).live_long_side if (name or self.default) else ModelConfig().live_side
+        return self.get(name).live_long_side if (name or self.default) else ModelConfig().live_long_side
 
     def describe(self, name: str | None) -> str:
         seg = self.get(name)
         threads = getattr(seg.backend, "threads", 0)
         where = f"{seg.provider}" + (f", {threads} threads" if threads else "")
         return (f"**Model** `{name or self.default}` · **backend** {seg.backend_name} ({where}, {seg.precision}) · "
-                f"input long side {seg.long_side}px")
+                f"input long side {seg.serve_long_side}px")

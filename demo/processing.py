@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from portraitseg.effects import Effect
-from portraitseg.image_io import read_image
+from portraitseg.image_io import WORKING_MAX_PIXELS, read_image
 from portraitseg.segmenter import Segmenter
 from portraitseg.temporal import TemporalSmoother
+from portraitseg.thresholds import person_mask
 
-DEMO_MAX_PIXELS = 16_000_000  # larger uploads are processed at this size: a peak of well under 1.5 GB each
+DEMO_MAX_PIXELS = WORKING_MAX_PIXELS  # larger uploads are processed at this size: a peak of well under 1.5 GB each
 
 
 @dataclass
@@ -29,7 +30,7 @@ class PhotoResult:
     total_ms: float
 
     def mask(self, threshold: float) -> np.ndarray:
-        return np.where(self.prob >= threshold, 255, 0).astype(np.uint8)
+        return np.where(person_mask(self.prob, threshold), 255, 0).astype(np.uint8)
 
 
 def process_photo(path: str | Path, segmenter: Segmenter, max_pixels: int = DEMO_MAX_PIXELS) -> PhotoResult:

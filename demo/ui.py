@@ -119,18 +119,20 @@ def control_visibility(kind: str):
             gr.update(visible=kind == "replace"), gr.update(visible=kind != "mask"), EFFECT_HELP[kind])
 
 
-def build_app(models: ModelChoices | None = None) -> gr.Blocks:
-    """Build the Blocks app (not launched). ``models`` defaults to the bundled zoo."""
-    models = models or ModelChoices()
-    result_dir = Path(tempfile.mkdtemp(prefix="portraitseg-demo-"))
-    atexit.register(shutil.rmtree, result_dir, ignore_errors=True)
+class PhotoHandlers:
+    """The Photos tab's event handlers: segment uploads, recompose kept results with a new effect, show one photo
+    before and after. Results are written as PNG downloads under ``result_dir`` (old ones forgotten)."""
 
-    def show(results: dict, effect: Effect):
+    def __init__(self, models: ModelChoices, result_dir: Path) -> None:
+        self.models = models
+        self.result_dir = result_dir
+
+    def show(self, results: dict, effect: Effect):
         """Gallery, masks, before/after slider and download files for the kept results."""
-        forget_old_results(result_dir)
+        forget_old_results(self.result_dir)
         if not results:
             return [], [], None, [], ""
-        request_dir = Path(tempfile.mkdtemp(dir=result_dir))
+        request_dir = Path(tempfile.mkdtemp(dir=self.result_dir))
         shown, masks, files = [], [], []
         for number, result in enumerate(results.values()):
             prob = result.prob.astype(np.float32)
@@ -151,17 +153,18 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         table = "| photo | size | model | whole |\n|---|---|---|---|\n" + rows
         return shown, masks, (first.image, shown[0][0]), files, table
 
-    def segment_photos(files, results, model_name, kind, threshold, softness, blur, color, image_path):
+    def segment_photos(self, files, results, model_name, kind, threshold, softness, blur, color, image_path):
         """Run the model on the photos not seen yet (each bad file gets its own message), then compose all."""
         if not files:
             gr.Warning("Add one or more photos first.")
             return {}, [], [], None, [], ""
         try:
-            segmenter = models.get(model_name)
+            segmenter = self.models.get(model_name)
             effect = make_effect(kind, threshold, softness, blur, color, image_path)
         except PortraitsegError as exc:
             raise gr.Error(user_message(exc, image_path or ""), print_exception=False) from None
         kept = {f: r for f, r in (results or {}).items() if f in files}
+        failed = []
         for f in files:
             if f not in kept:
                 try:
@@ -169,83 +172,103 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
                     result.prob = result.prob.astype(np.float16)  # half the memory a kept result holds
                     kept[f] = result
                 except PortraitsegError as exc:
-                    gr.Warning(user_message(exc, f))
-        return (kept, *show(kept, effect))
+                    failed.append(user_message(exc, f))
+        if not kept:  # nothing to show: an error, so API clients get the message the page shows
+            raise gr.Error(" ".join(failed), print_exception=False)
+        for message in failed:
+            gr.Warning(message)
+        return (kept, *self.show(kept, effect))
 
-    def recompose(results, kind, threshold, softness, blur, color, image_path):
+    def recompose(self, results, kind, threshold, softness, blur, color, image_path):
         """A new effect on the kept results: no model run."""
         try:
             effect = make_effect(kind, threshold, softness, blur, color, image_path)
         except PortraitsegError as exc:
             gr.Warning(user_message(exc, image_path or ""))
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return show(results or {}, effect)
+        return self.show(results or {}, effect)
 
-    def before_after(results, kind, threshold, softness, blur, color, image_path, event: gr.SelectData):
+    def before_after(self, results, kind, threshold, softness, blur, color, image_path, event: gr.SelectData):
         result = list((results or {}).values())[event.index]
         effect = make_effect(kind, threshold, softness, blur, color, image_path)
         return result.image, effect.preview(result.image, result.prob.astype(np.float32))
 
+
+def look_controls(models: ModelChoices):
+    """The Look settings (rendered later, below the pictures) and the effect inputs every handler takes."""
+    with gr.Accordion("Look", open=True, elem_id="look-settings", render=False) as look_settings:
+        with gr.Row():
+            kind = gr.Radio(EFFECT_CHOICES, value="blur", label="Background", elem_id="effect")
+            threshold = gr.Slider(0.05, 0.95, models.threshold(models.default), step=0.01, label="Threshold",
+                                  elem_id="threshold", info="How sure the model must be that a pixel is the "
+                                  "person (starts at the model's own).")
+            softness = gr.Slider(0.0, 0.6, 0.2, step=0.05, label="Edge softness", elem_id="softness",
+                                 info="0 gives a hard edge; more blends hair and edges into the background.")
+        effect_help = gr.Markdown(EFFECT_HELP["blur"], elem_id="effect-help")
+        with gr.Row():
+            blur = gr.Slider(2, 40, 15, step=1, label="Blur strength", elem_id="blur",
+                             info="How strongly the background is blurred.")
+            color = gr.ColorPicker(DEFAULT_COLOR, label="Colour", visible=False, elem_id="color")
+            image = name_unreadable_uploads(gr.Image(
+                type="filepath", label="Background image", sources=["upload"], height=120, visible=False,
+                elem_id="background-image"))
+    kind.change(control_visibility, kind, [blur, color, image, softness, effect_help], api_visibility="undocumented")
+    return look_settings, [kind, threshold, softness, blur, color, image]
+
+
+def photos_tab(handlers: PhotoHandlers, model: gr.Dropdown, effect_inputs: list) -> None:
+    """Uploads, results, downloads and timing; the ``segment`` API endpoint."""
+    kind, threshold, softness, blur, color, image = effect_inputs
+    files = gr.File(file_count="multiple", file_types=["image"], label="Photos", elem_id="photo-input")
+    run = gr.Button("Segment", variant="primary", elem_id="segment-button")
+    results = gr.State({}, time_to_live=RESULT_TTL_S)
+    with gr.Row():
+        composites = gr.Gallery(label="Result (click one for before/after)", columns=3, height=360,
+                                elem_id="composites", format="png", object_fit="contain")
+        masks = gr.Gallery(label="Mask", columns=3, height=360, elem_id="masks", format="png", object_fit="contain")
+    compare = gr.ImageSlider(label="Before / after", elem_id="before-after", format="png")
+    with gr.Row():
+        downloads = gr.File(label="Downloads: composites and cut-outs (PNG)", file_count="multiple",
+                            elem_id="cutouts")
+        timing = gr.Markdown(elem_id="timing")
+    gr.Examples([[[str(p)]] for p in example_paths()], inputs=[files], label="Example photos")
+    shown = [composites, masks, compare, downloads, timing]
+    run.click(handlers.segment_photos, [files, results, model, *effect_inputs], [results, *shown], api_name="segment",
+              concurrency_limit=2)
+    gr.on([kind.change, threshold.release, softness.release, blur.release, color.change, image.change],
+          handlers.recompose, [results, *effect_inputs], shown, api_visibility="undocumented", show_progress="minimal")
+    model.change(lambda: ({}, [], [], None, [], ""), None, [results, *shown], api_visibility="undocumented")
+    composites.select(handlers.before_after, [results, *effect_inputs], compare, api_visibility="undocumented")
+
+
+def webcam_tab(models: ModelChoices) -> gr.Slider:
+    """The live page (model on the server, effect drawn in the browser); returns its smoothing slider."""
+    gr.Markdown("The frame is segmented on the server at the model's live size; the background effect is "
+                "drawn in your browser. The Look settings below apply.")
+    gr.HTML(live_html(models.live_long_side(models.default)), elem_id="live", js_on_load=SCRIPT.read_text(),
+            css_template=LIVE_CSS, apply_default_css=False)
+    return gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing", elem_id="smoothing",
+                     info="Holds back edge flicker where the picture is still; moving parts follow at once.")
+
+
+def build_app(models: ModelChoices | None = None) -> gr.Blocks:
+    """Build the Blocks app (not launched). ``models`` defaults to the bundled zoo."""
+    models = models or ModelChoices()
+    result_dir = Path(tempfile.mkdtemp(prefix="portraitseg-demo-"))
+    atexit.register(shutil.rmtree, result_dir, ignore_errors=True)
     with gr.Blocks(title="portraitseg", delete_cache=(300, 600)) as app:
         gr.Markdown(INTRO)
         gr.Markdown(PRIVACY, elem_id="privacy")
         with gr.Row():
             model = gr.Dropdown(models.names, value=models.default, label="Model", scale=2)
             info = gr.Markdown(models.describe(models.default) if models.default else "no model", elem_id="model-info")
-        with gr.Accordion("Look", open=True, elem_id="look-settings", render=False) as look_settings:
-            with gr.Row():
-                kind = gr.Radio(EFFECT_CHOICES, value="blur", label="Background", elem_id="effect")
-                threshold = gr.Slider(0.05, 0.95, models.threshold(models.default), step=0.01, label="Threshold",
-                                      elem_id="threshold", info="How sure the model must be that a pixel is the "
-                                      "person (starts at the model's own).")
-                softness = gr.Slider(0.0, 0.6, 0.2, step=0.05, label="Edge softness", elem_id="softness",
-                                     info="0 gives a hard edge; more blends hair and edges into the background.")
-            effect_help = gr.Markdown(EFFECT_HELP["blur"], elem_id="effect-help")
-            with gr.Row():
-                blur = gr.Slider(2, 40, 15, step=1, label="Blur strength", elem_id="blur",
-                                 info="How strongly the background is blurred.")
-                color = gr.ColorPicker(DEFAULT_COLOR, label="Colour", visible=False, elem_id="color")
-                image = name_unreadable_uploads(gr.Image(
-                    type="filepath", label="Background image", sources=["upload"], height=120, visible=False,
-                    elem_id="background-image"))
-        effect_inputs = [kind, threshold, softness, blur, color, image]
+        look_settings, effect_inputs = look_controls(models)
         model.change(models.describe, model, info, api_visibility="undocumented")
-        model.change(models.threshold, model, threshold, api_visibility="undocumented")
-        kind.change(control_visibility, kind, [blur, color, image, softness, effect_help],
-                    api_visibility="undocumented")
-
+        model.change(models.threshold, model, effect_inputs[1], api_visibility="undocumented")
         with gr.Tab("Photos", id="photos"):
-            files = gr.File(file_count="multiple", file_types=["image"], label="Photos", elem_id="photo-input")
-            run = gr.Button("Segment", variant="primary", elem_id="segment-button")
-            results = gr.State({}, time_to_live=RESULT_TTL_S)
-            with gr.Row():
-                composites = gr.Gallery(label="Result (click one for before/after)", columns=3, height=360,
-                                        elem_id="composites", format="png", object_fit="contain")
-                masks = gr.Gallery(label="Mask", columns=3, height=360, elem_id="masks", format="png",
-                                   object_fit="contain")
-            compare = gr.ImageSlider(label="Before / after", elem_id="before-after", format="png")
-            with gr.Row():
-                downloads = gr.File(label="Downloads: composites and cut-outs (PNG)", file_count="multiple",
-                                    elem_id="cutouts")
-                timing = gr.Markdown(elem_id="timing")
-            gr.Examples([[[str(p)]] for p in example_paths()], inputs=[files], label="Example photos")
-            shown = [composites, masks, compare, downloads, timing]
-            run.click(segment_photos, [files, results, model, *effect_inputs], [results, *shown], api_name="segment",
-                      concurrency_limit=2)
-            gr.on([kind.change, threshold.release, softness.release, blur.release, color.change, image.change],
-                  recompose, [results, *effect_inputs], shown, api_visibility="undocumented",
-                  show_progress="minimal")
-            model.change(lambda: ({}, [], [], None, [], ""), None, [results, *shown], api_visibility="undocumented")
-            composites.select(before_after, [results, *effect_inputs], compare, api_visibility="undocumented")
-
+            photos_tab(PhotoHandlers(models, result_dir), model, effect_inputs)
         with gr.Tab("Webcam", id="webcam"):
-            gr.Markdown("The frame is segmented on the server at the model's live size; the background effect is "
-                        "drawn in your browser. The Look settings below apply.")
-            gr.HTML(live_html(models.live_side(models.default)), elem_id="live", js_on_load=SCRIPT.read_text(),
-                    css_template=LIVE_CSS, apply_default_css=False)
-            smoothing = gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing",
-                                  elem_id="smoothing", info="Holds back edge flicker where the picture is still; "
-                                  "moving parts follow at once.")
+            smoothing = webcam_tab(models)
         live_settings = [model, *effect_inputs, smoothing]
         gr.on([app.load, *(c.change for c in live_settings)], None, live_settings, None, js=LIVE_CONFIGURE,
               api_visibility="private")

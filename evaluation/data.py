@@ -35,7 +35,8 @@ def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) 
     root = resolve_data_dir(root)
     images_dir, masks_dir = root / "images", root / "masks"
     if not images_dir.is_dir() or not masks_dir.is_dir():
-        raise PortraitsegError(f"{root} must contain images/ and masks/ (set --data or ${DATA_ENV})")
+        raise PortraitsegError(f"{root} must contain images/ and masks/ (set --data or ${DATA_ENV}; docs/data.md "
+                               "says where each data set comes from and how to lay out your own)")
     by_stem = {p.stem: p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
     if split:
         split_path = Path(split) if Path(split).is_absolute() else root / split
@@ -69,12 +70,19 @@ def check_pairs(pairs: list[Pair], on_bad: str = "skip") -> list[Pair]:
             good.append(pair)
         except (OSError, ImageReadError) as exc:
             bad.append(f"{pair.name}: {exc}")
-    if bad:
-        message = f"{len(bad)} bad pairs: " + "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
-        if on_bad == "fail":
-            raise PortraitsegError(message + " (set on_bad: skip, or --set on_bad=skip, to leave them out)")
-        log.warning(message + " (skipped)")
+    report_bad_pairs(bad, "bad pairs", on_bad)
     return good
+
+
+def report_bad_pairs(problems: list[str], what: str, on_bad: str) -> None:
+    """The one rule for bad training pairs: ``fail`` refuses them all in one message, ``skip`` warns, naming
+    the first ten, and leaves them out."""
+    if not problems:
+        return
+    message = f"{len(problems)} {what}: " + "; ".join(problems[:10]) + (" ..." if len(problems) > 10 else "")
+    if on_bad == "fail":
+        raise PortraitsegError(message + " (set on_bad: skip, or --set on_bad=skip, to leave them out)")
+    log.warning(message + " (skipped)")
 
 
 def split_validation(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:

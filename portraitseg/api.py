@@ -6,7 +6,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from portraitseg.errors import BackendUnavailableError, CheckpointError
+from portraitseg.errors import BackendUnavailableError, CheckpointError, SettingError
 from portraitseg.extras import require
 from portraitseg.segmenter import Segmenter
 
@@ -54,13 +54,13 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
     the output is scaled up to it, ``bilinear`` interpolates (see :class:`Segmenter`).
     """
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise SettingError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+        raise SettingError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     if not DEVICE_PATTERN.fullmatch(str(device)):
-        raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
+        raise SettingError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive whole number, got {threads!r}")
+        raise SettingError(f"threads must be a positive whole number, got {threads!r}")
     path = resolve_model(model)
     backend_asked = backend
     if backend == "auto":

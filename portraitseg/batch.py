@@ -7,9 +7,12 @@ manifest rows travel back, streamed into ``manifest.parquet`` with a progress ba
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,6 +23,8 @@ from portraitseg.ray import MANIFEST_COLUMNS
 from portraitseg.storage import folder_and_name, is_uri, list_inputs, make_folder, names_in
 
 MANIFEST_NAME = "manifest.parquet"
+# where the Ray driver's native log lines go unless portraitseg logs at debug level (-v)
+RAY_DRIVER_LOG = str(Path(tempfile.gettempdir()) / "ray" / "portraitseg-batch-driver.log")
 
 
 @dataclass
@@ -80,21 +85,50 @@ def _kept_row(source: str, target: str, earlier: dict[str, dict]) -> dict:
 
 
 def start_ray(address: str | None, num_cpus: int | None = None) -> None:
-    """Join the cluster at ``address`` (or ``$RAY_ADDRESS``), else start a local Ray without its dashboard."""
+    """Join the cluster at ``address`` (or ``$RAY_ADDRESS``), else start a local Ray without its dashboard. Ray's
+    own messages (its notices, its C++ workers' log lines) stay in its log folder (:func:`ray_logs_folder`) unless
+    portraitseg logs at debug level (``portraitseg -v``)."""
     import ray
 
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
-    quiet = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
+    verbose = logging.getLogger("portraitseg").isEnabledFor(logging.DEBUG)
+    quiet = {"logging_level": logging.INFO if verbose else logging.ERROR, "log_to_driver": verbose}
     if address:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(address=address, **quiet)
     else:
-        ray.init(num_cpus=num_cpus, **quiet)
+        ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def native_stderr_into(path: Path):
+    """Meanwhile, what native code writes to the process's stderr (the driver's Ray C++ log lines) goes to
+    ``path``; Python's ``sys.stderr`` (progress bar, messages) keeps the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as log, os.fdopen(os.dup(saved), "w", buffering=1) as terminal:
+        os.dup2(log.fileno(), 2)
+        python_stderr, sys.stderr = sys.stderr, terminal
+        try:
+            yield
+        finally:
+            sys.stderr = python_stderr
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def ray_logs_folder() -> str:
+    """Where this Ray session writes its logs (on the node running the command)."""
+    import ray
+
+    node = getattr(ray._private.worker, "_global_node", None)  # no public API names the folder
+    return node.get_logs_dir_path() if node is not None else "/tmp/ray/session_latest/logs"
 
 
 def default_actors(threads: int, device: str) -> int:
@@ -113,11 +147,11 @@ def _worker_options(job: BatchJob) -> dict[str, Any]:
     options = dict(job.effect)
     background = options.get("background")
     if isinstance(background, str):
-        from portraitseg.image_io import read_image, read_image_bytes
+        from portraitseg.image_io import WORKING_MAX_PIXELS, read_image, read_image_bytes
         from portraitseg.storage import read_bytes
 
-        options["background"] = read_image_bytes(read_bytes(background), background, 16_000_000) \
-            if is_uri(background) else read_image(background, max_pixels=16_000_000)
+        options["background"] = read_image_bytes(read_bytes(background), background, WORKING_MAX_PIXELS) \
+            if is_uri(background) else read_image(background, max_pixels=WORKING_MAX_PIXELS)
     return options
 
 
@@ -163,14 +197,18 @@ def run(job: BatchJob) -> dict[str, int]:
     with open_output(partial) as sink, pq.ParquetWriter(sink, schema) as writer:
         if kept:
             writer.write_table(pa.Table.from_pylist(kept, schema=schema))
-        if todo:
-            actors, batches = _segment_on_ray(job, todo, options)
-            with tqdm(total=len(todo), desc=f"batch ({actors} actors)", unit="img", disable=not job.progress) as bar:
-                for batch in batches:
-                    table = batch.select(list(MANIFEST_COLUMNS)).cast(schema)
-                    writer.write_table(table)
-                    for status in table.column("status").to_pylist():
-                        counts[status] += 1
-                    bar.update(table.num_rows)
+        verbose = logging.getLogger("portraitseg").isEnabledFor(logging.DEBUG)
+        quiet = contextlib.nullcontext() if verbose else native_stderr_into(Path(RAY_DRIVER_LOG))
+        with quiet:
+            if todo:
+                actors, batches = _segment_on_ray(job, todo, options)
+                with tqdm(total=len(todo), desc=f"batch ({actors} actors)", unit="img",
+                          disable=not job.progress) as bar:
+                    for batch in batches:
+                        table = batch.select(list(MANIFEST_COLUMNS)).cast(schema)
+                        writer.write_table(table)
+                        for status in table.column("status").to_pylist():
+                            counts[status] += 1
+                        bar.update(table.num_rows)
     move(partial, f"{output}/{MANIFEST_NAME}")
     return counts

@@ -10,16 +10,17 @@ from PIL import ImageColor
 
 from portraitseg.errors import EffectError
 from portraitseg.geometry import resize
+from portraitseg.thresholds import DEFAULT_THRESHOLD, person_mask
 
 EFFECTS = ("mask", "prob", "cutout", "blur", "color", "replace")
 DEFAULT_COLOR = "#00ff00"  # the 'color' effect's default everywhere: the library, the commands, the demo, live
 
 
-def alpha_from_prob(prob: np.ndarray, threshold: float = 0.5, softness: float = 0.0) -> np.ndarray:
+def alpha_from_prob(prob: np.ndarray, threshold: float = DEFAULT_THRESHOLD, softness: float = 0.0) -> np.ndarray:
     """Float alpha in [0, 1]. ``softness`` 0 gives a hard mask at ``threshold``; above 0 a smooth ramp of that
     width (in probability units) centred on the threshold, for soft edges."""
     if softness <= 0:
-        return (prob >= threshold).astype(np.float32)
+        return person_mask(prob, threshold).astype(np.float32)
     t = np.clip((prob - threshold) / softness + 0.5, 0.0, 1.0)
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
@@ -148,7 +149,7 @@ class Effect:
     """
 
     kind: str = "blur"
-    threshold: float = 0.5
+    threshold: float = DEFAULT_THRESHOLD
     softness: float = 0.0
     blur: float = 15.0
     color: tuple[int, int, int] = ImageColor.getrgb(DEFAULT_COLOR)[:3]
@@ -170,14 +171,14 @@ class Effect:
             raise EffectError("effect 'replace' needs a background image")
 
     @classmethod
-    def from_options(cls, kind: str = "blur", threshold: float = 0.5, softness: float = 0.0, blur: float = 15.0,
+    def from_options(cls, kind: str = "blur", threshold: float = DEFAULT_THRESHOLD, softness: float = 0.0, blur: float = 15.0,
                      color: str | tuple[int, int, int] = DEFAULT_COLOR, background=None) -> "Effect":
         """From user-facing values: ``color`` as text (``#rrggbb``, ``r,g,b`` or a name), ``background`` as a
         path, array or PIL image (read once, at most 16 megapixels)."""
-        from portraitseg.image_io import read_image
+        from portraitseg.image_io import WORKING_MAX_PIXELS, read_image
 
         rgb = parse_color(color) if isinstance(color, str) else tuple(color)
-        picture = read_image(background, max_pixels=16_000_000) if background is not None else None
+        picture = read_image(background, max_pixels=WORKING_MAX_PIXELS) if background is not None else None
         return cls(kind, float(threshold), float(softness), float(blur), rgb, picture)
 
     def alpha(self, prob: np.ndarray) -> np.ndarray:
@@ -188,7 +189,7 @@ class Effect:
         the segmenter takes: an RGB array, a path or a PIL image."""
         image = _rgb(image)
         if self.kind == "mask":
-            return np.where(prob >= self.threshold, 255, 0).astype(np.uint8)
+            return np.where(person_mask(prob, self.threshold), 255, 0).astype(np.uint8)
         if self.kind == "prob":
             return np.clip(prob * 255 + 0.5, 0, 255).astype(np.uint8)
         alpha = self.alpha(prob)

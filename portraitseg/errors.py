@@ -27,3 +27,7 @@ class EffectError(PortraitsegError, ValueError):
 
 class AugmenterError(PortraitsegError, ValueError):
     """An augmenter's parameters are invalid, or a folder it was told to read is missing."""
+
+
+class SettingError(PortraitsegError, ValueError):
+    """An option given to :func:`portraitseg.load` (backend, precision, device, threads) that it does not take."""

@@ -1,4 +1,4 @@
-"""Plugin hook specifications: the contract every encoder, loss and augmenter is written against.
+"""Plugin hook specifications: the contract every encoder, decoder, loss and augmenter is written against.
 
 Every hook receives a ``register`` callback: ``register(name, factory, **metadata)``. Built-in encoders, losses and
 augmenters use exactly these hooks, so a third-party plugin is a peer of the built-ins, not a special case. Names
@@ -42,6 +42,21 @@ def register_encoders(register):
     (``source``, ``default_file`` for ``pretrained: default``) and how a weights file's names map to the
     encoder's (``remap``). Loading is the project's (:func:`portraitseg.zoo.encoders.weights.load_pretrained`):
     an encoder never reads files itself. Without it: normalisation (x - 127.5) / 127.5 and no weights.
+    """
+
+
+@hookspec
+def register_decoders(register):
+    """Register decoder factories: ``register(name, factory, description=...)``.
+
+    ``factory(encoder_channels, encoder_strides, channels, blocks, aux_heads, **decoder_params)`` returns a
+    ``torch.nn.Module`` following :class:`portraitseg.zoo.decoders.base.Decoder`. It is written against the data
+    of the encoder contract alone: ``encoder_channels`` and ``encoder_strides`` are the encoder's declared maps,
+    highest resolution first; ``channels`` (the config's ``decoder_channels``) holds one width per decoder stage,
+    each stage fed one skip connection; ``blocks`` (``decoder_convs``) is the conv blocks per stage;
+    ``aux_heads`` asks for deep-supervision outputs in training. It declares ``stride``, the stride of the logits
+    ``forward(features)`` returns (N, 1, H / stride, W / stride); the model upsamples them to the input size.
+    The model builder checks the declaration with one probe. Settings it cannot build raise ``ValueError``.
     """
 
 

@@ -17,6 +17,8 @@ from portraitseg.errors import ImageReadError
 ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Image.Image]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_PIXELS = 100_000_000
+# the size full-size work is brought down to where a whole photo need not be kept (backgrounds, demo uploads)
+WORKING_MAX_PIXELS = 16_000_000
 _EXIF_ORIENTATION = 0x0112
 _ORIENTATION_OPS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                     4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270,

@@ -1,8 +1,9 @@
-"""The plugin manager: built-ins and third-party plugins register encoders, losses and augmenters by name.
+"""The plugin manager: built-ins and third-party plugins register encoders, decoders, losses and augmenters by
+name.
 
 Built-ins are loaded as default plugins through the same hooks as third-party ones (the ``llm`` / datasette
-pattern), each kind's module when that kind is first asked for: serving a checkpoint builds an encoder and so
-imports the built-in encoders, never the training code that holds the built-in losses. Third-party plugins come
+pattern), each kind's module when that kind is first asked for: serving a checkpoint builds an encoder and a decoder
+and so imports their built-ins, never the training code that holds the built-in losses. Third-party plugins come
 from the ``portraitseg`` entry-point group (``$PORTRAITSEG_LOAD_PLUGINS`` restricts which: a comma-separated list
 of names, empty for none).
 """
@@ -23,11 +24,12 @@ from portraitseg.errors import PluginError
 
 ENTRY_POINT_GROUP = "portraitseg"
 LOAD_PLUGINS_ENV = "PORTRAITSEG_LOAD_PLUGINS"
-KINDS = ("encoders", "losses", "augmenters")
+KINDS = ("encoders", "decoders", "losses", "augmenters")
 
 # kind -> the module of its built-in implementations, registered when the kind is first asked for
 DEFAULT_PLUGINS = {
     "encoders": "portraitseg.zoo.encoders.plugin",
+    "decoders": "portraitseg.zoo.decoders.plugin",
     "losses": "portraitseg.trainers.loss_plugin",
     "augmenters": "portraitseg.augment.plugin",
 }
@@ -44,7 +46,7 @@ class Entry:
 
 
 class Registry:
-    """Name-to-factory table for one kind of component (encoders, losses or augmenters)."""
+    """Name-to-factory table for one kind of component (encoders, decoders, losses or augmenters)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -69,9 +71,9 @@ class Registry:
             valid = ", ".join(sorted(self._entries)) or "(none)"
             raise PluginError(f"unknown {self.kind[:-1]} {name!r}; valid names: {valid}") from None
 
-    def create(self, name: str, **kwargs: Any) -> Any:
-        """Build the component registered as ``name`` with ``kwargs``."""
-        return self.get(name).factory(**kwargs)
+    def create(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Build the component registered as ``name`` with ``args`` and ``kwargs``."""
+        return self.get(name).factory(*args, **kwargs)
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -120,7 +122,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
 @functools.lru_cache(maxsize=None)
 def get_registry(kind: str) -> Registry:
-    """Collect every plugin's registrations for ``kind`` ('encoders', 'losses' or 'augmenters').
+    """Collect every plugin's registrations for ``kind`` (one of :data:`KINDS`).
 
     The hook is called through pluggy's hook caller, one plugin at a time (a subset caller without the other
     plugins' implementations, wrappers kept), so each registration is attributed to its plugin and an exception

@@ -8,7 +8,10 @@ Use :class:`Segment` in your own pipeline::
     ds = ray.data.read_images("s3://bucket/photos/", mode="RGB")   # an ``image`` column
     ds = ds.map_batches(Segment, fn_constructor_kwargs={"output": "cutout"}, batch_size=8,
                         compute=ray.data.ActorPoolStrategy(size=4), **Segment.resources())
-    ds.write_parquet("s3://bucket/cutouts/")
+    ds.drop_columns(["image"]).write_parquet("s3://bucket/cutouts/")   # readable by pandas and pyarrow too
+
+(Ray stores decoded ``image`` arrays in a column type of its own that only Ray reads back; the columns Segment adds
+are plain PNG bytes and numbers.)
 
 ``portraitseg batch`` runs :class:`SegmentFiles` the same way, reading and writing files on the workers.
 """
@@ -23,6 +26,7 @@ import numpy as np
 from portraitseg.effects import DEFAULT_COLOR, Effect
 from portraitseg.errors import ImageReadError
 from portraitseg.image_io import read_image, read_image_bytes
+from portraitseg.thresholds import person_mask, threshold_for
 
 # one row per input of ``portraitseg batch``: status is written, kept (there already) or failed (see error)
 MANIFEST_COLUMNS = ("input", "output", "status", "width", "height", "bytes", "person_share", "seconds", "error")
@@ -34,8 +38,9 @@ class Segment:
 
     A batch holds one of the columns ``image`` (RGB arrays, as ``ray.data.read_images`` gives), ``path`` (local
     image files) or ``bytes`` (encoded image files); the other columns pass through. Added: ``result`` (the
-    ``output`` effect's array: a 0/255 mask, an 8-bit probability, an RGBA cut-out or an RGB composite, as
-    ``portraitseg predict`` writes it) and ``person_share`` (the share of pixels at or above the threshold).
+    ``output`` effect's picture as the PNG file ``portraitseg predict`` writes: a 0/255 mask, an 8-bit
+    probability, an RGBA cut-out or an RGB composite), ``width`` and ``height`` (the photo's) and
+    ``person_share`` (the share of pixels at or above the threshold): plain columns every Arrow reader takes.
     The options are those of :class:`portraitseg.effects.Effect` and :func:`portraitseg.load`; the threshold
     defaults to the model's own.
     """
@@ -46,7 +51,7 @@ class Segment:
         from portraitseg.api import load
 
         self.segmenter = load(model, device=device, threads=threads, precision=precision, edges=edges, spin=False)
-        self.threshold = self.segmenter.threshold if threshold is None else threshold
+        self.threshold = threshold_for(threshold, self.segmenter.threshold)
         self.effect = Effect.from_options(output, self.threshold, softness, blur, color, background)
 
     @staticmethod
@@ -60,17 +65,19 @@ class Segment:
         """One image (array, path or bytes) -> (the effect's result, the person share)."""
         rgb = read_image(image)
         prob = self.segmenter(rgb)
-        return self.effect(rgb, prob), float((prob >= self.threshold).mean())
+        return self.effect(rgb, prob), float(person_mask(prob, self.threshold).mean())
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         column = next((c for c in ("image", "path", "bytes") if c in batch), None)
         if column is None:
             raise ImageReadError(f"Segment needs an 'image', 'path' or 'bytes' column; the batch has {sorted(batch)}")
-        items = batch[column]
-        done = [self.process(item if column != "path" else str(item)) for item in items]
-        results = np.empty(len(done), dtype=object)
-        results[:] = [result for result, _ in done]
-        return {**batch, "result": results, "person_share": np.array([share for _, share in done])}
+        from portraitseg.outputs import png_bytes
+
+        done = [self.process(item if column != "path" else str(item)) for item in batch[column]]
+        return {**batch, "result": [png_bytes(result) for result, _ in done],
+                "width": np.array([result.shape[1] for result, _ in done]),
+                "height": np.array([result.shape[0] for result, _ in done]),
+                "person_share": np.array([share for _, share in done])}
 
 
 class SegmentFiles(Segment):

@@ -11,6 +11,7 @@ from portraitseg.edges import EDGE_MODES, guided_upsample
 from portraitseg.errors import EffectError
 from portraitseg.geometry import Fit, plan_fit, to_input, to_original
 from portraitseg.image_io import ImageInput, read_image
+from portraitseg.thresholds import person_mask, threshold_for
 
 if TYPE_CHECKING:
     from portraitseg.zoo.config import ModelConfig
@@ -20,32 +21,38 @@ Backend = Callable[[np.ndarray], np.ndarray]
 
 class Segmenter:
     """Calls a backend on images. Preprocessing keeps the aspect ratio: the image is scaled so its longer side is
-    ``long_side`` pixels, padded bottom/right to a multiple of ``multiple``, and the output is cropped and scaled
+    ``serve_long_side`` pixels, padded bottom/right to a multiple of ``multiple``, and the output is cropped and scaled
     back to the original size: ``edges="guided"`` (the default) follows the photo's own edges there
     (:func:`portraitseg.edges.guided_upsample`), ``"bilinear"`` interpolates (cheaper, softer edges)."""
 
-    def __init__(self, backend: Backend, long_side: int, threshold: float, multiple: int,
+    def __init__(self, backend: Backend, serve_long_side: int, threshold: float, multiple: int,
                  description: str = "", edges: str = "guided", live_long_side: int | None = None) -> None:
         if edges not in EDGE_MODES:
             raise EffectError(f"unknown edges {edges!r}; choose one of {', '.join(EDGE_MODES)}")
         self.backend = backend
-        self.long_side = long_side
-        self.live_long_side = live_long_side or long_side
+        self.serve_long_side = serve_long_side
+        self.live_long_side = live_long_side or serve_long_side
         self.threshold = threshold
         self.multiple = multiple
         self.description = description
         self.edges = edges
+        self._live: Segmenter | None = None
 
     @classmethod
     def from_config(cls, backend: Backend, config: "ModelConfig", description: str = "",
                     edges: str = "guided") -> "Segmenter":
         """The one way a model config becomes a segmenter: its serving and live long sides, threshold and stride."""
         return cls(backend, config.serve_long_side, config.threshold, config.output_stride, description, edges,
-                   config.live_side)
+                   config.live_long_side)
 
     def __repr__(self) -> str:
         return (f"Segmenter({self.description or 'model'}, backend={self.backend_name}, provider={self.provider}, "
-                f"precision={self.precision}, long_side={self.long_side}, edges={self.edges})")
+                f"precision={self.precision}, serve_long_side={self.serve_long_side}, edges={self.edges})")
+
+    @property
+    def long_side(self) -> int:
+        """The old name (before 0.5.0) of :attr:`serve_long_side`."""
+        return self.serve_long_side
 
     @property
     def backend_name(self) -> str:
@@ -59,6 +66,14 @@ class Segmenter:
     def provider(self) -> str:
         return getattr(self.backend, "provider", "unknown")
 
+    def live(self) -> "Segmenter":
+        """The same model fed at its live long side (frame rate over detail): what live video runs, made once."""
+        if self.live_long_side == self.serve_long_side:
+            return self
+        if self._live is None:
+            self._live = self.at_long_side(self.live_long_side)
+        return self._live
+
     def at_long_side(self, long_side: int) -> "Segmenter":
         """The same model (backend shared, nothing reloaded) fed at another long side: smaller for live video."""
         return Segmenter(self.backend, long_side, self.threshold, self.multiple, self.description, self.edges,
@@ -67,7 +82,7 @@ class Segmenter:
     def __call__(self, image: ImageInput) -> np.ndarray:
         """Float32 probability (H, W) in [0, 1] at the original size of ``image``."""
         rgb = read_image(image)
-        fit = plan_fit(rgb.shape[:2], self.long_side, self.multiple)
+        fit = plan_fit(rgb.shape[:2], self.serve_long_side, self.multiple)
         return self._to_original(self.backend(to_input(rgb, fit)[None])[0, 0], fit, rgb)
 
     def _to_original(self, output: np.ndarray, fit: Fit, rgb: np.ndarray) -> np.ndarray:
@@ -77,7 +92,7 @@ class Segmenter:
 
     def mask(self, image: ImageInput, threshold: float | None = None) -> np.ndarray:
         """Boolean person mask at the original size."""
-        return self(image) >= (self.threshold if threshold is None else threshold)
+        return person_mask(self(image), threshold_for(threshold, self.threshold))
 
     def segment_many(self, images: Iterable[ImageInput], batch_size: int = 8) -> Iterator[np.ndarray]:
         """Yield one probability mask per image, in order, batching images whose model inputs share a shape."""
@@ -92,7 +107,7 @@ class Segmenter:
 
     def _run_chunk(self, images: list[ImageInput]) -> list[np.ndarray]:
         rgbs = [read_image(img) for img in images]
-        fits = [plan_fit(rgb.shape[:2], self.long_side, self.multiple) for rgb in rgbs]
+        fits = [plan_fit(rgb.shape[:2], self.serve_long_side, self.multiple) for rgb in rgbs]
         results: list[np.ndarray | None] = [None] * len(images)
         order = sorted(range(len(images)), key=lambda i: (fits[i].padded_h, fits[i].padded_w))
         for _, group in groupby(order, key=lambda i: (fits[i].padded_h, fits[i].padded_w)):

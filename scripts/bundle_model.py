@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from portraitseg.api import load
+from portraitseg.benchmarking import machine_description
 from portraitseg.hub_cards.render import render_card
 from portraitseg.evaluation.data import find_pairs
 from portraitseg.evaluation.evaluate import evaluate
@@ -39,13 +38,6 @@ from portraitseg.zoo.quantize import quantize_int8
 
 MAX_INT8_LOSS = 0.3
 REAL_WORLD_SPLITS = {"people": "splits/with_people.txt", "empty": "splits/no_people.txt"}
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def calibration_images(entries: list[str], count: int) -> list[Path]:
@@ -74,10 +66,13 @@ def main() -> None:
                         "run's best epoch by the selection score)")
     parser.add_argument("--started-from", default="ImageNet encoder weights",
                         help="what the run started from (init_from / pretrained), for the record")
-    parser.add_argument("--docs", type=Path, default=Path("docs"))
+    parser.add_argument("--hardware", help="the machine that trained, for the record (default: this machine)")
+    parser.add_argument("--docs", type=Path, default=Path("docs"), help="where the curves and logs go (default: docs)")
+    parser.add_argument("--zoo", type=Path, default=BUNDLED_DIR, help="folder to write NAME/ into (default: the "
+                        "package's bundled models)")
     args = parser.parse_args()
 
-    target = BUNDLED_DIR / args.name
+    target = args.zoo / args.name
     if target.exists():
         shutil.rmtree(target)
     net, config = load_checkpoint(args.run / "best")
@@ -117,16 +112,17 @@ def main() -> None:
     (target / EVAL_NAME).write_text(json.dumps(evaluation, indent=2) + "\n")
     history = [json.loads(line) for line in (args.run / "log.jsonl").read_text().splitlines()]
     best = json.loads((args.run / "best" / "metrics.json").read_text())
-    best_canvas = load_checkpoint(args.run / "best")[1].input_size
+    best_canvas = load_checkpoint(args.run / "best")[1].train_size
     record = {
         "command": f"`{args.command}`",
-        "hardware": f"{cpu_name()}, {len(os.sched_getaffinity(0))} cores, no GPU",
+        "hardware": args.hardware or f"{machine_description()}, no GPU",
         "epochs": len(history),
         "wall time": f"{sum(r['train_seconds'] for r in history) / 3600:.2f} h in training steps",
         "started from": args.started_from,
-        "input size": (f"trained on {max(best_canvas)} px canvases, served at long side {config.long_side} (chosen "
-                       "on validation data with benchmarks/input_size.py)" if args.input_size else
-                       f"long side {config.long_side}, as trained"),
+        "input size": (f"trained on {max(best_canvas)} px canvases, served at long side {config.serve_long_side} "
+                       "(chosen on validation data with benchmarks/input_size.py)" if args.serve_long_side else
+                       f"long side {config.serve_long_side}, as trained")
+                      + (f"; live video at long side {config.live_long_side}" if config.live_long_side else ""),
         "selected": args.selected or (
             f"epoch {best['epoch']} of {len(history)}, by the selection score {best['selection']:.2f} "
             "(trainers/selection.py: mean of the held-out mIoU and the coco128_person people mIoU, minus "

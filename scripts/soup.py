@@ -24,7 +24,7 @@ def main() -> None:
         parser.error("--alpha must be in [0, 1]")
     base, base_config = load_checkpoint(args.base)
     tuned, config = load_checkpoint(args.fine_tuned)
-    if base_config.to_dict() | {"input_size": None} != config.to_dict() | {"input_size": None}:
+    if base_config.architecture_dict() != config.architecture_dict():
         parser.error("the two checkpoints differ in architecture")
     old = base.state_dict()
     mixed = {k: (args.alpha * v.float() + (1 - args.alpha) * old[k].float()).to(v.dtype) if v.is_floating_point()

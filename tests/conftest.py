@@ -17,7 +17,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
     from portraitseg.zoo.checkpoint import save_checkpoint
     from portraitseg.zoo.export import export_onnx
-    from portraitseg.zoo.unet import build_model
+    from portraitseg.zoo.model import build_model
 
     torch.manual_seed(0)
     config = tiny_config()

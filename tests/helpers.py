@@ -106,7 +106,7 @@ def blue_canvas(h=96, w=128):
     return image, np.zeros((h, w), np.uint8)
 
 
-TINY = dict(encoder="mobilenet_v2_050", decoder_channels=[32, 16, 16, 8], input_size=[64, 64], batch_size=4,
+TINY = dict(encoder="mobilenet_v2_050", decoder_channels=[32, 16, 16, 8], train_size=[64, 64], batch_size=4,
             workers=0, precision="fp32", warmup_steps=2, val_fraction=0.25, augmentations=["hflip:p=0.5"],
             selection_people=None, selection_empty=None, hard_negatives=False, ema=0.0, channels_last=False,
             save_every_steps=100)

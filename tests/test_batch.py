@@ -138,17 +138,32 @@ def test_segment_in_a_user_pipeline_matches_the_library(local_ray, tmp_path):
     from portraitseg.effects import Effect
     from portraitseg.ray import Segment
 
+    from portraitseg.outputs import png_bytes
+
     folder = photos(tmp_path / "photos", 3, side=256)
     dataset = ray.data.read_images(str(folder), mode="RGB", include_paths=True)
-    rows = dataset.map_batches(Segment, fn_constructor_kwargs={"output": "blur"}, batch_size=2,
-                               compute=ray.data.ActorPoolStrategy(size=1), **Segment.resources()).take_all()
+    segmented = dataset.map_batches(Segment, fn_constructor_kwargs={"output": "blur"}, batch_size=2,
+                                    compute=ray.data.ActorPoolStrategy(size=1), **Segment.resources())
+    rows = segmented.take_all()
     segmenter = portraitseg.load()
     effect = Effect.from_options("blur", segmenter.threshold)
     assert len(rows) == 3
     for row in rows:
         prob = segmenter(row["image"])
-        np.testing.assert_array_equal(row["result"], effect(row["image"], prob))
+        assert row["result"] == png_bytes(effect(row["image"], prob))  # the PNG predict writes
+        assert (row["height"], row["width"]) == row["image"].shape[:2]
         assert row["person_share"] == pytest.approx(float((prob >= segmenter.threshold).mean()))
+
+    # the docs' pipeline: its Parquet output reads back with plain pandas and pyarrow, and with Ray
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    segmented.drop_columns(["image"]).write_parquet(str(tmp_path / "out"))
+    by_path = {row["path"]: row["result"] for row in rows}
+    for table in (pd.read_parquet(tmp_path / "out"), pq.read_table(tmp_path / "out").to_pandas(),
+                  ray.data.read_parquet(str(tmp_path / "out")).to_pandas()):
+        assert sorted(table.columns) == ["height", "path", "person_share", "result", "width"]
+        assert {path: bytes(data) for path, data in zip(table["path"], table["result"])} == by_path
 
 
 def _actor_pids() -> list[int]:
@@ -191,3 +206,16 @@ def test_an_actor_killed_mid_job_is_replaced_and_every_output_is_written_once(tm
     assert len(list(out.glob("*.png"))) == 40
     for path, stamp in done_at_kill.items():  # what was written before the kill was not written again
         assert (path.stat().st_ino, path.stat().st_mtime_ns) == stamp, path
+
+
+def test_the_command_is_quiet_and_says_where_rays_logs_are(tmp_path):
+    """Ray's notices and its C++ workers' log lines stay out of the terminal (tqdm's bar and the summary only)."""
+    inputs = photos(tmp_path / "in", 3, side=128)
+    result = subprocess.run([sys.executable, "-m", "portraitseg", "batch", "-i", str(inputs), "-o",
+                             str(tmp_path / "out")], env={**os.environ, "RAY_ADDRESS": ""}, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    noise = [line for line in result.stderr.splitlines() if "core_worker" in line or "WARNING" in line
+             or "INFO" in line or "Token authentication" in line]
+    assert not noise, noise
+    assert "3 written" in result.stdout and "Ray's logs: " in result.stdout

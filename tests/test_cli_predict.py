@@ -93,3 +93,13 @@ def test_a_checkpoint_with_a_bad_config_exits_2_with_one_message(photos, tmp_pat
     assert main(["predict", "-i", str(photos), "-o", str(tmp_path / "out"), "-m", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "invalid model config" in err and "train_size" in err and "threshold" in err and "Traceback" not in err
+
+
+def test_bench_reports_each_backend_as_it_starts_and_explains_its_options(tiny_checkpoint, capsys):
+    assert main(["bench", "-m", str(tiny_checkpoint), "--runs", "2", "--warmup", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "[1/2] timing Segmenter(" in err and "[2/2] timing Segmenter(" in err and "backend=torch" in err
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    out = capsys.readouterr().out
+    assert "(default: 50)" in out and "(default: 5)" in out

@@ -168,7 +168,7 @@ def test_augment_preview_shows_composites_on_every_canvas(synthetic_data, tmp_pa
 
     out = tmp_path / "grid.png"
     assert main(["augment-preview", "--data", str(synthetic_data), "-o", str(out), "--rows", "2", "--cols", "3",
-                 "--input-size", "64", "32", "--augment", "copy_paste:p=1.0,empty=0.0,backgrounds=none"]) == 0
+                 "--train-size", "64", "32", "--augment", "copy_paste:p=1.0,empty=0.0,backgrounds=none"]) == 0
     assert Image.open(out).size == (3 * 64, 2 * 64)
     printed = capsys.readouterr().out
     assert "copy_paste" in printed and "(64, 32), (32, 64), (64, 64)" in printed

@@ -17,7 +17,7 @@ def test_split_lists_and_data_env(synthetic_data, monkeypatch):
     pairs = find_pairs("synthetic", "splits/few.txt")
     assert [p.name for p in pairs] == ["00003", "00001"]
     assert len(find_pairs(synthetic_data)) == 24
-    with pytest.raises(PortraitsegError, match="must contain images/ and masks/"):
+    with pytest.raises(PortraitsegError, match=r"must contain images/ and masks/ .*docs/data.md says where"):
         find_pairs(synthetic_data / "images")
 
 

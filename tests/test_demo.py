@@ -18,6 +18,9 @@ PHOTO = EXAMPLES / "grace_hopper.jpg"
 pytestmark = pytest.mark.slow  # a demo server, a browser, a Gradio client
 
 
+SERVER_LOGS = {}  # demo URL -> the server's console output
+
+
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
     """``portraitseg demo`` on a free port (the bundled default model), ready when its page answers."""
@@ -29,6 +32,7 @@ def demo_url(tmp_path_factory):
                               stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     wait_until_serving(url, server, tmp / "demo.log", timeout=90)
+    SERVER_LOGS[url] = tmp / "demo.log"
     yield url
     server.terminate()
     try:
@@ -273,3 +277,28 @@ def test_an_unreadable_background_is_named_by_the_users_file_name(demo_url, tmp_
             handle_file(str(broken)), api_name="/segment")
     message = str(caught.value)
     assert "my beach.jpg" in message and "not a readable image" in message and "/tmp" not in message
+
+
+def test_an_api_client_gets_the_error_the_page_shows_for_a_corrupt_photo(demo_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff")
+    with pytest.raises(Exception) as caught:
+        Client(demo_url, verbose=False).predict(
+            [handle_file(str(bad))], "portrait-unet-mnv2", "blur", 0.5, 0.0, 15, "#00ff00", None,
+            api_name="/segment")
+    message = str(caught.value)
+    assert "bad.jpg" in message and ("corrupt" in message or "not a readable image" in message or "empty" in message)
+    assert "/tmp" not in message and "Traceback" not in message
+
+
+def test_the_console_stays_quiet_while_requests_are_served(demo_url):
+    """No log line per request (httpx's INFO lines): libraries log at WARNING unless -v."""
+    from gradio_client import Client, handle_file
+
+    Client(demo_url, verbose=False).predict([handle_file(str(PHOTO))], "portrait-unet-mnv2", "mask", 0.5, 0.0, 15,
+                                            "#00ff00", None, api_name="/segment")
+    chatter = [line for line in SERVER_LOGS[demo_url].read_text().splitlines()
+               if "HTTP Request" in line or " INFO " in line]
+    assert not chatter, chatter

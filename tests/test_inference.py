@@ -2,6 +2,8 @@ import sys
 
 import numpy as np
 import pytest
+
+from portraitseg.errors import SettingError
 from PIL import Image
 
 import portraitseg
@@ -26,7 +28,7 @@ def test_torch_and_onnxruntime_agree_on_the_sample_photos(tiny_checkpoint):
 
 def test_auto_backend_prefers_onnxruntime_when_the_checkpoint_has_onnx(tiny_checkpoint):
     assert portraitseg.load(tiny_checkpoint).backend_name == "onnxruntime"
-    assert portraitseg.load(tiny_checkpoint / "model.onnx").long_side == 64
+    assert portraitseg.load(tiny_checkpoint / "model.onnx").serve_long_side == 64
 
 
 def test_inputs_of_every_kind_give_a_mask_at_their_own_size(tiny_checkpoint):
@@ -59,7 +61,7 @@ def test_bad_inputs_and_models_fail_clearly(tiny_checkpoint, tmp_path):
         portraitseg.load(tmp_path / "missing" / "model.onnx")
     with pytest.raises(BackendUnavailableError, match="checkpoint folder"):
         portraitseg.load(tiny_checkpoint / "model.onnx", backend="torch")
-    with pytest.raises(ValueError, match="unknown backend"):
+    with pytest.raises(SettingError, match="unknown backend"):  # the project's own error, still a ValueError
         portraitseg.load(tiny_checkpoint, backend="tensorflow")
 
 
@@ -86,8 +88,9 @@ def test_onnx_file_carries_its_contract_as_metadata(tiny_checkpoint):
     import onnx
 
     props = {p.key: p.value for p in onnx.load(str(tiny_checkpoint / "model.onnx")).metadata_props}
-    assert props["portraitseg.format_version"] == "2"
+    assert props["portraitseg.format_version"] == "3"
     assert "RGB in [0, 255]" in props["input"] and "sigmoid" in props["output"]
+    assert (props["serve_long_side"], props["live_long_side"]) == ("64", "64")  # the config's names for the sizes
 
 
 def test_precision_auto_serves_a_checkpoints_int8_model_on_the_cpu(tiny_checkpoint, tmp_path):
@@ -112,6 +115,6 @@ def test_a_segmenter_can_be_fed_at_another_size_without_reloading(tiny_checkpoin
     seg = portraitseg.load(tiny_checkpoint)
     small = seg.at_long_side(32)
     rgb = read_image(SAMPLES[0])
-    assert small.backend is seg.backend and small.long_side == 32 and seg.long_side == 64
+    assert small.backend is seg.backend and small.serve_long_side == 32 and seg.serve_long_side == 64
     assert small(rgb).shape == rgb.shape[:2]
     assert not np.allclose(small(rgb), seg(rgb))  # really another input size

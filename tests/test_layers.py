@@ -73,7 +73,7 @@ def imported(path: Path, known: set[str]) -> list[tuple[int, str]]:
 
 def test_every_import_statement_points_down_the_layers():
     table = modules()
-    assert len(table) > 60 and "portraitseg.ray" in table and "portraitseg.zoo.unet" in table
+    assert len(table) > 60 and "portraitseg.ray" in table and "portraitseg.zoo.model" in table
     wrong = []
     for module, path in table.items():
         rank, name = layer_of(module)
@@ -84,6 +84,63 @@ def test_every_import_statement_points_down_the_layers():
             if target_rank > rank or (name, target_name) in PEERS_APART:
                 wrong.append(f"{path.relative_to(REPO)}:{line} ({name}) imports {target} ({target_name})")
     assert not wrong, "imports pointing up or across:\n" + "\n".join(wrong)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the modules it imports (in functions too), plus the built-in plugin modules that
+    ``portraitseg.plugins`` imports by name (``DEFAULT_PLUGINS``), which no import statement shows. A module's
+    own parent packages are left out: importing ``a.b.c`` runs ``a/__init__`` first, never the reverse."""
+    from portraitseg.plugins import DEFAULT_PLUGINS
+
+    table = modules()
+    graph = {module: {target for _, target in imported(path, set(table))
+                      if target in table and not module.startswith(target + ".") and target != module}
+             for module, path in table.items()}
+    graph["portraitseg.plugins"] |= set(DEFAULT_PLUGINS.values())
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm), each sorted."""
+    index, low, stack, on_stack, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_even_through_imports_in_functions_or_plugins_loaded_by_name():
+    graph = import_graph()
+    assert "portraitseg.zoo.decoders.plugin" in graph["portraitseg.plugins"]
+    assert not cycles(graph), "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles(graph))
+
+
+def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
 
 
 def test_the_layer_reader_sees_imports_inside_functions(tmp_path):

@@ -26,7 +26,7 @@ def frame(mattes):
     """A portrait at the size the page sends: the model's live long side (256 for the bundled model)."""
     bgr = cv2.imread(str(EXAMPLES / "grace_hopper.jpg"))
     h, w = bgr.shape[:2]
-    scale = mattes.models.live_side(None) / max(h, w)
+    scale = mattes.models.live_long_side(None) / max(h, w)
     return cv2.cvtColor(cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA),
                         cv2.COLOR_BGR2RGB)
 
@@ -82,6 +82,6 @@ def test_route_answers_the_matte_bytes_or_the_reason(mattes, frame):
     width, height = int(answer.headers["X-Width"]), int(answer.headers["X-Height"])
     assert (height, width) == frame.shape[:2] and len(answer.content) == width * height
     assert float(answer.headers["X-Model-Ms"]) > 0
-    assert answer.headers["X-Live-Side"] == "256"  # the bundled config's live_long_side: the page sends that
+    assert answer.headers["X-Live-Long-Side"] == "256"  # the bundled config's live_long_side: the page sends that
     refused = client.post("/portraitseg/live", content=b"junk")
     assert refused.status_code == 400 and "not a JPEG" in refused.text

@@ -101,7 +101,7 @@ def test_entry_point_plugin_encoder_builds_a_unet_and_runs(installed_plugin):
         import torch
         from portraitseg.plugins import get_registry
         from portraitseg.zoo.config import ModelConfig
-        from portraitseg.zoo.unet import build_model
+        from portraitseg.zoo.model import build_model
         entry = get_registry("encoders").get("tiny_cnn")
         model = build_model(ModelConfig(encoder="tiny_cnn", decoder_channels=(12, 8), train_size=(64, 64))).eval()
         print(entry.plugin, tuple(model(torch.rand(1, 3, 64, 96) * 255).shape))

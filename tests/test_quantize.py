@@ -29,7 +29,9 @@ def test_int8_model_is_smaller_and_stays_within_the_stated_accuracy(int8_model, 
     assert int8_model.stat().st_size < 0.5 * float_size
     graph = onnx.load(str(int8_model)).graph
     assert any(node.op_type == "QuantizeLinear" for node in graph.node)
-    pairs = find_pairs(data_root / "eg1800", "splits/test_clean.txt")[::8]  # a 33-image subset
+    # the whole split, as the 0.3-point rule is stated for it: on a 33-image subset one photo's swing alone
+    # reached 0.3 points on an AVX-512 VNNI machine while the whole split lost 0.03
+    pairs = find_pairs(data_root / "eg1800", "splits/test_clean.txt")
     int8 = evaluate(portraitseg.load(int8_model), pairs, progress=False)["miou"]
     fp32 = evaluate(portraitseg.load(precision="fp32"), pairs, progress=False)["miou"]
     print(f"INT8 {int8:.2f} vs float {fp32:.2f} mIoU on {len(pairs)} test_clean images")

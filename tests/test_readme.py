@@ -74,3 +74,14 @@ def test_the_command_lines_run(command, workdir, data_root):
     result = subprocess.run([sys.executable, "-m", "portraitseg", *argv[1:]], cwd=workdir, capture_output=True,
                             text=True, timeout=600, env=env)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
+
+
+def test_the_parameter_count_the_readme_quotes_is_the_bundled_models():
+    pytest.importorskip("torch", reason="counting parameters builds the model: pip install 'portraitseg[train]'")
+    from portraitseg.zoo.catalog import bundled_models
+    from portraitseg.zoo.checkpoint import load_checkpoint
+    from portraitseg.zoo.complexity import count_parameters
+
+    model, _ = load_checkpoint(bundled_models()["portrait-unet-mnv2"])
+    quoted = re.search(r"default has ([\d.]+) million", (REPO / "README.md").read_text()).group(1)
+    assert quoted == f"{count_parameters(model) / 1e6:.2f}"

@@ -15,6 +15,7 @@ require_train_extra()
 import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
+from portraitseg.errors import PortraitsegError  # noqa: E402
 from portraitseg.trainers.config import build_config  # noqa: E402
 from portraitseg.trainers.loop import Trainer, lr_factor  # noqa: E402
 from tests.helpers import TINY, tiny_run  # noqa: E402
@@ -29,6 +30,21 @@ def test_loss_falls_on_a_tiny_synthetic_set(synthetic_data, tmp_path):
                  "last/config.json", "train_config.yaml"):
         assert (tmp_path / "run" / name).is_file(), name
     assert [json.loads(l)["epoch"] for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()] == list(range(1, 7))
+    for row in history:  # the data loader's share of each epoch's step time is logged (workers=0: loading is wait)
+        assert 0 <= row["data_wait_seconds"] <= row["train_seconds"] + 0.01 and 0 <= row["data_wait_share"] <= 1
+    assert sum(row["data_wait_seconds"] for row in history) > 0
+
+
+def test_a_light_decoder_run_trains_and_resumes_only_with_the_same_decoder(synthetic_data, tmp_path):
+    light = dict(decoder="light", decoder_channels=[16, 16, 8], decoder_convs=1)
+    history = Trainer(tiny_run(synthetic_data, tmp_path / "run", epochs=2, lr=3e-3, **light), progress=False).fit()
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert json.loads((tmp_path / "run" / "best" / "config.json").read_text())["decoder"] == "light"
+    changed = Trainer(tiny_run(synthetic_data, tmp_path / "run", epochs=3,
+                               **dict(light, decoder_params={"stride": 8}, decoder_channels=[16, 16])), progress=False)
+    with pytest.raises(PortraitsegError, match=r"settings changed since it was written: \['decoder_params', "
+                                               r"'decoder_channels'\]"):
+        changed.resume()
 
 
 def test_selection_sets_are_scored_each_epoch_and_pick_the_best(synthetic_data, tmp_path):
@@ -74,13 +90,16 @@ def test_bad_settings_are_refused(synthetic_data, tmp_path):
 
     with pytest.raises(PortraitsegError, match="unknown training settings"):
         build_config(None, {"epoch": 3})
-    with pytest.raises(PortraitsegError, match="input_size"):
-        build_config(None, {"input_size": [100, 64]})
+    assert build_config(None, {"input_size": [256, 192]}).train_size == [256, 192]  # the old name still reads
+    with pytest.raises(PortraitsegError, match="input_size is the old name of train_size"):
+        build_config(None, {"input_size": [256, 192], "train_size": [256, 192]})
+    with pytest.raises(PortraitsegError, match="train_size"):
+        build_config(None, {"train_size": [100, 64]})
     for bad in (["a", 64], "256", [256, None]):
         with pytest.raises(PortraitsegError, match="invalid training settings"):
-            build_config(None, {"input_size": bad})
+            build_config(None, {"train_size": bad})
     with pytest.raises(PortraitsegError, match="canvases"):
-        build_config(None, {"canvases": [[224, 160]]})  # its long side is not input_size's
+        build_config(None, {"canvases": [[224, 160]]})  # its long side is not train_size's
     with pytest.raises(PortraitsegError, match="may not read files"):
         build_config(None, {"encoder_params": {"pretrained": "/tmp/x.pth"}})
 
@@ -144,7 +163,7 @@ def test_short_real_run_overfits_32_eg1800_pairs(data_root, imagenet_weights, tm
     first_32 = tmp_path / "first_32.txt"
     first_32.write_text("\n".join(p.name for p in find_pairs(data_root / "eg1800")[:32]))
     config = build_config(None, dict(
-        data=[f"{data_root / 'eg1800'}@{first_32}"], output=str(tmp_path / "real"), input_size=[128, 96],
+        data=[f"{data_root / 'eg1800'}@{first_32}"], output=str(tmp_path / "real"), train_size=[128, 96],
         batch_size=8, epochs=8, lr=2e-3, warmup_steps=4, val_fraction=0.0, workers=1, augmentations=[],
         canvases=[[128, 96]], pretrained=str(imagenet_weights), max_steps_per_epoch=4, max_val_images=0))
     trainer = Trainer(config, progress=False)

@@ -15,7 +15,7 @@ from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint  # noqa:
 from portraitseg.zoo.config import FORMAT_VERSION, ModelConfig  # noqa: E402
 from portraitseg.zoo.encoders.mobilenet_v2 import MobileNetV2Encoder  # noqa: E402
 from portraitseg.zoo.encoders.weights import load_pretrained  # noqa: E402
-from portraitseg.zoo.unet import build_model  # noqa: E402
+from portraitseg.zoo.model import build_model  # noqa: E402
 from tests.helpers import tiny_config  # noqa: E402
 
 
@@ -158,8 +158,8 @@ def test_a_format_1_config_reads_its_input_size_as_the_training_canvas_and_the_s
     old = {**tiny_config().to_dict(), "format_version": 1, "input_size": [320, 256]}
     del old["train_size"], old["serve_long_side"], old["live_long_side"]
     config = ModelConfig.from_dict(old)
-    assert (config.train_size, config.serve_long_side, config.live_side) == ((320, 256), 320, 320)
-    assert config.format_version == FORMAT_VERSION == 2
+    assert (config.train_size, config.serve_long_side, config.live_long_side) == ((320, 256), 320, 320)
+    assert config.format_version == FORMAT_VERSION == 3
     with pytest.raises(CheckpointError, match="train_size"):
         ModelConfig.from_dict({**old, "input_size": [100, 64]})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ class TrainConfig:
     ``selection_people`` / ``selection_empty`` (same form) are real-world validation sets, with people and
     person-free, that enter the selection score (``trainers/selection.py``); never train on them.
     ``canvases``: the (height, width) batch shapes (default: portrait, landscape and square at the long side of
-    ``input_size``), drawn per batch with ``canvas_weights``. ``cache_side``: training images are decoded once
+    ``train_size``), drawn per batch with ``canvas_weights``. ``cache_side``: training images are decoded once
     and kept in memory at this long side (default 1.5 x the input long side). ``pretrained``: encoder weights
     (ImageNet, or a checkpoint's encoder); ``init_from``: a checkpoint folder whose whole model starts the run
     (fine-tuning). ``hard_negatives``: draw person-free training pairs more often where the model paints more of
@@ -48,11 +49,13 @@ class TrainConfig:
     # model
     encoder: str = recipe("encoder")
     encoder_params: dict[str, Any] = recipe("encoder_params")
+    decoder: str = recipe("decoder")
+    decoder_params: dict[str, Any] = recipe("decoder_params")
     decoder_channels: list[int] = recipe("decoder_channels")
     decoder_convs: int = recipe("decoder_convs")
     aux_heads: bool = recipe("aux_heads")
     aux_weight: float = recipe("aux_weight")
-    input_size: list[int] = recipe("input_size")
+    train_size: list[int] = recipe("train_size")
     serve_long_side: int | None = recipe("serve_long_side")
     live_long_side: int | None = recipe("live_long_side")
     canvases: list[list[int]] | None = recipe("canvases")
@@ -88,26 +91,27 @@ class TrainConfig:
     def model_config(self) -> ModelConfig:
         """The model part of the run, validated as a loaded checkpoint's would be; the input normalisation is the
         one the encoder's pretrained weights expect (its registered :class:`PretrainedCfg`)."""
-        from portraitseg.zoo.encoders.pretrained import pretrained_cfg_of
+        from portraitseg.zoo.encoders.lookup import pretrained_cfg_of
 
         return ModelConfig(
             encoder=self.encoder,
             encoder_params=dict(self.encoder_params),
+            decoder=self.decoder,
+            decoder_params=dict(self.decoder_params),
             decoder_channels=tuple(self.decoder_channels),
             decoder_convs=self.decoder_convs,
             aux_heads=self.aux_heads,
-            train_size=tuple(self.input_size),
-            serve_long_side=self.serve_long_side or max(self.input_size),
+            train_size=tuple(self.train_size),
+            serve_long_side=self.serve_long_side or max(self.train_size),
             live_long_side=self.live_long_side,
             output_stride=self.output_stride(),
             normalization=pretrained_cfg_of(self.encoder).normalization,
         ).validate("training config")
 
     def output_stride(self) -> int:
-        """The encoder's output stride: every canvas side must be a multiple of it."""
-        from portraitseg.zoo.unet import encoder_output_stride
-
-        return encoder_output_stride(self.encoder, dict(self.encoder_params))
+        """The encoder's output stride: every canvas side must be a multiple of it (the encoder is built once per
+        name and parameters, on the meta device, however often a run asks)."""
+        return _output_stride(self.encoder, json.dumps(self.encoder_params, sort_keys=True))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -116,7 +120,7 @@ class TrainConfig:
         """The batch canvases, (height, width)."""
         from portraitseg.trainers.sampling import default_canvases
 
-        return [(int(h), int(w)) for h, w in self.canvases] if self.canvases else default_canvases(self.input_size)
+        return [(int(h), int(w)) for h, w in self.canvases] if self.canvases else default_canvases(self.train_size)
 
     def validate(self) -> "TrainConfig":
         """Refuse bad values with one message naming each (and the model part as a checkpoint's config would be)."""
@@ -132,8 +136,8 @@ class TrainConfig:
             bad = ["(a value of the wrong type)"]
         if bad:
             raise PortraitsegError(f"invalid training settings: {', '.join(bad)}"
-                                   f" (input_size: two multiples of the encoder's output stride, {stride}; canvases: "
-                                   f"[height, width] pairs of multiples of {stride} whose long side is input_size's, "
+                                   f" (train_size: two multiples of the encoder's output stride, {stride}; canvases: "
+                                   f"[height, width] pairs of multiples of {stride} whose long side is train_size's, "
                                    "canvas_weights: one non-negative weight per canvas; schedule: cosine|poly; "
                                    "precision: auto|fp32|bf16|fp16)")
         self.model_config()
@@ -149,15 +153,22 @@ class TrainConfig:
             "accumulate": self.accumulate >= 1,
             "val_fraction": 0 <= self.val_fraction < 1,
             "ema": 0 <= self.ema < 1,
-            "input_size": len(self.input_size) == 2 and all(int(v) % stride == 0 for v in self.input_size),
+            "train_size": len(self.train_size) == 2 and all(int(v) % stride == 0 for v in self.train_size),
             "canvases": self.canvases is None or (len(self.canvases) > 0 and all(
                 len(c) == 2 and all(int(v) % stride == 0 and int(v) > 0 for v in c)
-                and max(c) == max(self.input_size) for c in self.canvases)),
+                and max(c) == max(self.train_size) for c in self.canvases)),
             "canvas_weights": self.canvas_weights is None or (
                 self.canvases is not None and len(self.canvas_weights) == len(self.canvases)
                 and all(w >= 0 for w in self.canvas_weights) and sum(self.canvas_weights) > 0),
         }
         return [f"{k}={getattr(self, k)!r}" for k, ok in checks.items() if not ok]
+
+
+@functools.lru_cache(maxsize=64)
+def _output_stride(encoder: str, params: str) -> int:
+    from portraitseg.zoo.model import encoder_output_stride
+
+    return encoder_output_stride(encoder, json.loads(params))
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -170,7 +181,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``key=value`` with the value read as YAML (so numbers, lists and booleans work: ``input_size=[256,256]``)."""
+    """``key=value`` with the value read as YAML (so numbers, lists and booleans work: ``train_size=[256,256]``)."""
     key, sep, value = text.partition("=")
     if not sep:
         raise PortraitsegError(f"override {text!r} is not key=value")
@@ -182,11 +193,26 @@ def build_config(path: str | Path | None = None, overrides: dict[str, Any] | Non
     are errors, not silently ignored."""
     values: dict[str, Any] = load_config_file(path) if path else {}
     values.update(overrides or {})
+    values = renamed_settings(values)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise PortraitsegError(f"unknown training settings {unknown}; valid: {sorted(known)}")
     return TrainConfig(**values).validate()
+
+
+RENAMED = {"input_size": "train_size"}  # old setting name -> its name now (0.5.0: one name per size everywhere)
+
+
+def renamed_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with old setting names read as their new ones (configs and runs written before the rename)."""
+    values = dict(values)
+    for old, new in RENAMED.items():
+        if old in values:
+            if new in values:
+                raise PortraitsegError(f"{old} is the old name of {new}; give one of them")
+            values[new] = values.pop(old)
+    return values
 
 
 def dump_config(config: TrainConfig) -> str:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from portraitseg.errors import ImageReadError, PortraitsegError
-from portraitseg.evaluation.data import Pair, aligned_mask, load_pair
+from portraitseg.errors import ImageReadError
+from portraitseg.evaluation.data import Pair, aligned_mask, load_pair, report_bad_pairs
 from portraitseg.geometry import IGNORE_LABEL, cover_crop, letterbox, plan_fit, resize, resize_label
-
-log = logging.getLogger(__name__)
 
 
 def load_label(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -55,12 +52,7 @@ def decode_all(pairs: list[Pair], max_side: int, on_bad: str = "skip", progress:
         results = list(tqdm(pool.map(attempt, pairs), total=len(pairs), desc="decoding training images",
                             unit="img", disable=not progress, leave=False,
                             mininterval=1 if sys.stderr.isatty() else 30))
-    bad = [r for r in results if isinstance(r, str)]
-    if bad:
-        message = f"{len(bad)} unreadable training pairs: " + "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
-        if on_bad == "fail":
-            raise PortraitsegError(message + " (set on_bad: skip, or --set on_bad=skip, to leave them out)")
-        log.warning(message + " (skipped)")
+    report_bad_pairs([r for r in results if isinstance(r, str)], "unreadable training pairs", on_bad)
     kept = [(p, r) for p, r in zip(pairs, results) if not isinstance(r, str)]
     return [p for p, _ in kept], [r for _, r in kept]
 

@@ -23,7 +23,7 @@ from portraitseg.errors import PortraitsegError
 from portraitseg.plugins import get_registry
 from portraitseg.segmenter import Segmenter
 from portraitseg.datapaths import resolve_data_dir
-from portraitseg.trainers.config import RECIPE, TrainConfig, dump_config
+from portraitseg.trainers.config import RECIPE, TrainConfig, dump_config, renamed_settings
 from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation
 from portraitseg.image_io import read_mask
 from portraitseg.trainers.data import TrainingSet, split_label
@@ -37,16 +37,17 @@ from portraitseg.trainers.sampling import CanvasBatchSampler, HardNegatives
 from portraitseg.trainers.selection import selection_score
 from portraitseg.atomic import atomic_write, atomic_write_bytes
 from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint
+from portraitseg.zoo.config import ARCHITECTURE_FIELDS
 from portraitseg.zoo.onnx_contract import TRAIN_CONFIG_NAME
 from portraitseg.zoo.runtimes.torch_backend import TorchBackend
-from portraitseg.zoo.unet import build_model
+from portraitseg.zoo.model import build_model
 
 log = logging.getLogger(__name__)
 STATE_NAME = "state.pt"
 # Settings that define the model or the data order: a resumed run must not change them.
-_FROZEN_ON_RESUME = ("data", "val_fraction", "encoder", "encoder_params", "decoder_channels", "decoder_convs",
-                     "aux_heads", "input_size", "serve_long_side", "canvases", "canvas_weights", "cache_side",
-                     "batch_size", "accumulate", "seed", "augmentations", "loss", "loss_params", "hard_negatives")
+_FROZEN_ON_RESUME = ARCHITECTURE_FIELDS + (
+    "data", "val_fraction", "train_size", "serve_long_side", "canvases", "canvas_weights", "cache_side", "batch_size",
+    "accumulate", "seed", "augmentations", "loss", "loss_params", "hard_negatives")
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
@@ -134,6 +135,20 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.device = torch.device(f"cuda:{self.dist.local_rank}" if torch.cuda.is_available() else "cpu")
         self.autocast_dtype = resolve_precision(config.precision, self.device)
+        self._build_model()
+        self._build_data()
+        self._build_objective()
+        self._build_optimisation()
+        self.epoch = 0
+        self.batches_done = 0
+        self.global_step = 0
+        self.best_score = -math.inf
+        self.history: list[dict[str, Any]] = []
+        self.stop = StopRequest()
+
+    def _build_model(self) -> None:
+        """The model of the config, its pretrained encoder or ``init_from`` weights, on the device."""
+        config = self.config
         self.model_config = config.model_config()
         self.model = build_model(self.model_config, pretrained=config.pretrained)
         threshold = self.model_config.threshold  # the model's threshold, as a logit (hard-negative mining reads it)
@@ -143,22 +158,34 @@ class Trainer:
         self.model = self.model.to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
+
+    def _build_data(self) -> None:
+        """Training pairs decoded once, the held-out and selection sets, the canvases and hard-negative mining."""
+        config = self.config
         self.train_pairs, self.val_pairs = collect_pairs(config)
         if config.max_val_images is not None:
             self.val_pairs = self.val_pairs[: config.max_val_images]
         self.selection_sets = selection_sets(config)
         self.canvases = config.canvas_shapes()
-        self.dataset = TrainingSet(self.train_pairs, tuple(config.input_size), self.model_config.output_stride,
+        self.dataset = TrainingSet(self.train_pairs, tuple(config.train_size), self.model_config.output_stride,
                                    Pipeline(config.augmentations), config.seed, cache_side=config.cache_side,
                                    on_bad=config.on_bad, progress=self.progress)
         self.train_pairs = self.dataset.pairs
         self.val_people, self.val_empty = split_person_free(self.val_pairs)
         self.hard_negatives = HardNegatives(self.dataset.person_free) if config.hard_negatives else None
+
+    def _build_objective(self) -> None:
+        """The registered loss, refused when the data has ignore masks it cannot leave out."""
+        config = self.config
         self.loss_fn = get_registry("losses").create(config.loss, **config.loss_params)
         self.loss_takes_valid = "valid" in inspect.signature(self.loss_fn).parameters
         if not self.loss_takes_valid and any(p.ignore for p in self.train_pairs):
             raise PortraitsegError(f"loss {config.loss!r} takes no valid= argument, so it cannot leave the pixels "
                                    "of the data's ignore/ masks out; use a built-in loss or add the argument")
+
+    def _build_optimisation(self) -> None:
+        """AdamW, the schedule over the run's steps, the gradient scaler, EMA and DDP."""
+        config = self.config
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         per_rank = -(-len(self.train_pairs) // self.dist.world_size)
         self.batches_per_epoch = per_rank // config.batch_size
@@ -175,12 +202,6 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(enabled=self.autocast_dtype == torch.float16 and self.device.type == "cuda")
         self.ema = EMA(self.model, config.ema) if config.ema else None
         self.ddp = DistributedDataParallel(self.model) if self.dist.enabled else None
-        self.epoch = 0
-        self.batches_done = 0
-        self.global_step = 0
-        self.best_score = -math.inf
-        self.history: list[dict[str, Any]] = []
-        self.stop = StopRequest()
 
     # ---- state -------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -211,7 +232,7 @@ class Trainer:
         if not path.is_file():
             return False
         state = torch.load(path, map_location=self.device, weights_only=True)
-        saved = json.loads(state["config"])
+        saved = {"decoder": "unet", "decoder_params": {}} | renamed_settings(json.loads(state["config"]))  # < 0.5.0
         changed = [k for k in _FROZEN_ON_RESUME if saved.get(k) != self.config.to_dict().get(k)]
         if changed:
             raise PortraitsegError(f"cannot resume {path}: settings changed since it was written: {changed}")
@@ -232,9 +253,8 @@ class Trainer:
     def _init_from(self, directory: str) -> None:
         """Start from every weight of a checkpoint of the same architecture (fine-tuning)."""
         source, source_config = load_checkpoint(directory)
-        mine = self.model_config.to_dict()
-        differs = [k for k in ("encoder", "encoder_params", "decoder_channels", "decoder_convs", "aux_heads")
-                   if source_config.to_dict()[k] != mine[k]]
+        mine, theirs = self.model_config.architecture_dict(), source_config.architecture_dict()
+        differs = [k for k in ARCHITECTURE_FIELDS if theirs[k] != mine[k]]
         if differs:
             raise PortraitsegError(f"init_from {directory}: its {differs} differ from this run's; fine-tuning needs "
                                    "the same architecture (use pretrained to take only its encoder)")
@@ -291,10 +311,12 @@ class Trainer:
         self._set_encoder_frozen(self.epoch < cfg.freeze_encoder_epochs)
         losses: list[float] = []
         started = time.perf_counter()
-        seen = 0
+        seen, waited = 0, 0.0  # waited: seconds the step loop spent blocked on the data loader
         bar = tqdm(total=self.batches_per_epoch, initial=self.batches_done, desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                    unit="batch", disable=not self.progress, mininterval=1 if sys.stderr.isatty() else 30)
+        asked = time.perf_counter()
         for images, labels, indices in self._loader():
+            waited += time.perf_counter() - asked
             images, labels = images.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
             if cfg.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
@@ -322,11 +344,13 @@ class Trainer:
             bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}", refresh=False)
             if last_micro:
                 self.stop.check()
+            asked = time.perf_counter()
         bar.close()
         seconds = time.perf_counter() - started
         return {"train_loss": sum(losses) / max(1, len(losses)), "processes": self.dist.world_size,
                 "train_images": seen * self.dist.world_size, "train_seconds": round(seconds, 1),
-                "train_images_per_s": round(seen * self.dist.world_size / max(seconds, 1e-9), 2)}
+                "train_images_per_s": round(seen * self.dist.world_size / max(seconds, 1e-9), 2),
+                "data_wait_seconds": round(waited, 2), "data_wait_share": round(waited / max(seconds, 1e-9), 3)}
 
     def validate(self) -> dict[str, float]:
         """Held-out and selection-set metrics, and the selection score that picks ``best/``."""

@@ -10,9 +10,9 @@ import numpy as np
 from torch.utils.data import Sampler
 
 
-def default_canvases(input_size: Sequence[int]) -> list[tuple[int, int]]:
+def default_canvases(train_size: Sequence[int]) -> list[tuple[int, int]]:
     """Portrait, landscape and square canvases with the model's long side: (H, W), (W, H) and (L, L)."""
-    h, w = int(input_size[0]), int(input_size[1])
+    h, w = int(train_size[0]), int(train_size[1])
     side = max(h, w)
     return list(dict.fromkeys([(max(h, w), min(h, w)), (min(h, w), max(h, w)), (side, side)]))
 

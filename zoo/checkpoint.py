@@ -16,10 +16,11 @@ from portraitseg.errors import CheckpointError
 from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import CONFIG_NAME, ModelConfig
 from portraitseg.zoo.onnx_contract import ONNX_NAME, WEIGHTS_NAME, confined_model_file
-from portraitseg.zoo.unet import UNet, build_model, expected_state
+from portraitseg.zoo.onnx_weights import weights_from_onnx
+from portraitseg.zoo.model import SegmentationModel, build_model, expected_state, upgrade_state_keys
 
 
-def save_checkpoint(model: UNet, config: ModelConfig, directory: str | Path, half: bool = False) -> Path:
+def save_checkpoint(model: SegmentationModel, config: ModelConfig, directory: str | Path, half: bool = False) -> Path:
     """Write the weights (fp16 when ``half``) and config atomically; returns the folder."""
     directory = Path(directory)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -30,7 +31,7 @@ def save_checkpoint(model: UNet, config: ModelConfig, directory: str | Path, hal
     return directory
 
 
-def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
+def load_checkpoint(directory: str | Path) -> tuple[SegmentationModel, ModelConfig]:
     """Rebuild the model from ``config.json`` and load ``model.safetensors`` strictly, in eval mode, float32."""
     directory = Path(directory)
     if not directory.is_dir():
@@ -51,6 +52,7 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
         pickles = sorted(p.name for p in directory.glob("*") if p.suffix in {".pt", ".pth", ".bin", ".ckpt"})
         hint = f" (found {pickles}: pickle files are never loaded; convert them to safetensors)" if pickles else ""
         raise CheckpointError(f"{weights} not found{hint}")
+    state = upgrade_state_keys(state)
     not_finite = sorted(k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all())
     if not_finite:
         raise CheckpointError(f"{weights} holds NaN or infinite values in {len(not_finite)} tensors, e.g. "
@@ -65,7 +67,8 @@ def load_checkpoint(directory: str | Path) -> tuple[UNet, ModelConfig]:
     mismatched = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
     if missing or unexpected or mismatched:
         raise CheckpointError(
-            f"{weights} does not match its config (encoder {config.encoder!r}, decoder {list(config.decoder_channels)}): "
+            f"{weights} does not match its config (encoder {config.encoder!r}, decoder {config.decoder!r} "
+            f"{list(config.decoder_channels)}): "
             f"{len(missing)} missing {missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}, "
             f"{len(mismatched)} with other shapes {mismatched[:3]}"
         )
@@ -101,6 +104,7 @@ def check_safetensors_header(path: Path, expected: dict[str, tuple[tuple[int, ..
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc!r})") from None
     header.pop("__metadata__", None)
+    header = upgrade_state_keys(header)
     data_bytes = size - 8 - length
     problems = []
     for name, entry in header.items():
@@ -124,32 +128,3 @@ def check_safetensors_header(path: Path, expected: dict[str, tuple[tuple[int, ..
     if problems:
         raise CheckpointError(f"{path} does not match its config: {len(problems)} tensors differ, e.g. "
                               f"{'; '.join(problems[:3])}")
-
-
-def weights_from_onnx(path: Path) -> dict[str, torch.Tensor]:
-    """The state dict stored in an ONNX file exported with ``named_fp16_weights`` (float32 tensors). Batch-norm
-    step counters are not exported (they are not weights): they come back as 0."""
-    from portraitseg.extras import require
-
-    onnx = require("onnx", f"reading the weights stored in {path}")
-    from onnx import numpy_helper
-
-    from portraitseg.zoo.export import FP16_SUFFIX, WEIGHT_PREFIX
-
-    try:
-        graph = onnx.load(str(path)).graph
-    except Exception as exc:  # onnx raises DecodeError and others for damaged files
-        raise CheckpointError(f"{path} is corrupt or not an ONNX file: {exc}") from exc
-    named = [init for init in graph.initializer if init.name.startswith(WEIGHT_PREFIX)]
-    if not any(init.name.endswith(FP16_SUFFIX) for init in named):
-        raise CheckpointError(f"{path.parent}: no {WEIGHTS_NAME}, and {path.name} holds no named weights (it was "
-                              f"exported with batch norm folded): the torch backend and training need the "
-                              f"safetensors file")
-    state = {}
-    for init in named:
-        array = numpy_helper.to_array(init)
-        key = init.name[len(WEIGHT_PREFIX):].removesuffix(FP16_SUFFIX)
-        state[key] = torch.from_numpy(array.astype("float32") if array.dtype == "float16" else array.copy())
-        if key.endswith(".running_mean"):
-            state[key.removesuffix("running_mean") + "num_batches_tracked"] = torch.tensor(0)
-    return state

@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from portraitseg.errors import CheckpointError
+from portraitseg.thresholds import DEFAULT_THRESHOLD
 
-FORMAT_VERSION = 2  # 2: input_size split into train_size, serve_long_side and live_long_side
+FORMAT_VERSION = 3  # 2: input_size split into train_size, serve_long_side, live_long_side; 3: decoder plugins
 CONFIG_NAME = "config.json"
 MAX_SIDE = 2048  # the largest model input side accepted from a config
 PATH_PARAMS = {"pretrained"}  # encoder parameters that name files: training-time only, never in a checkpoint
+# The fields that define the network (what a checkpoint's weights must fit): compared on resume, init_from, soups.
+ARCHITECTURE_FIELDS = ("encoder", "encoder_params", "decoder", "decoder_params", "decoder_channels", "decoder_convs",
+                       "aux_heads")
 
 
 def _finite(value: Any) -> bool:
@@ -38,13 +42,17 @@ class ModelConfig:
     example input). ``serve_long_side``: inference scales an image so that its longer side is this many pixels,
     keeping the aspect ratio, and pads to a multiple of ``output_stride`` (the encoder's last stride, read from
     the encoder when the model is built). ``live_long_side``: the same for live video, where frame rate matters
-    more (None: the serving long side). ``normalization`` is applied inside the model: its input is RGB in
+    more (None in a file: the serving long side, which it is set to when the config is made). ``decoder`` names a registered decoder (configs before format 3 have
+    none: the U-Net), built with ``decoder_channels`` (one width per decoder stage, each fed one skip connection),
+    ``decoder_convs`` blocks per stage and ``decoder_params``. ``normalization`` is applied inside the model: its input is RGB in
     [0, 255]. ``threshold``: the probability above which a pixel is the person, the default of every command,
     the demo and the live view.
     """
 
     encoder: str = "mobilenet_v2"
     encoder_params: dict[str, Any] = field(default_factory=dict)
+    decoder: str = "unet"
+    decoder_params: dict[str, Any] = field(default_factory=dict)
     decoder_channels: tuple[int, ...] = (96, 64, 32, 16)
     decoder_convs: int = 2
     aux_heads: bool = False
@@ -55,14 +63,18 @@ class ModelConfig:
     normalization: dict[str, list[float]] = field(
         default_factory=lambda: {"mean": [127.5, 127.5, 127.5], "std": [127.5, 127.5, 127.5]}
     )
-    threshold: float = 0.5
+    threshold: float = DEFAULT_THRESHOLD
     architecture: str = "unet"
     format_version: int = FORMAT_VERSION
 
-    @property
-    def live_side(self) -> int:
-        """The long side live video is fed at."""
-        return self.live_long_side or self.serve_long_side
+    def __post_init__(self) -> None:
+        if self.live_long_side is None:  # one name for the live size: always a number once made
+            self.live_long_side = self.serve_long_side
+
+    def architecture_dict(self) -> dict[str, Any]:
+        """The fields that define the network (:data:`ARCHITECTURE_FIELDS`), as JSON values."""
+        data = self.to_dict()
+        return {key: data[key] for key in ARCHITECTURE_FIELDS}
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -109,6 +121,11 @@ class ModelConfig:
         elif any(key in PATH_PARAMS or _looks_like_path(value) for key, value in self.encoder_params.items()):
             problems.append(f"encoder_params {self.encoder_params!r} name a file; a checkpoint may not read files "
                             "outside its folder (its weights are in model.safetensors)")
+        if not isinstance(self.decoder, str) or not self.decoder:
+            problems.append(f"decoder must be a registered decoder name, got {self.decoder!r}")
+        if not (isinstance(self.decoder_params, dict) and all(
+                isinstance(v, (int, float, str, bool)) for v in self.decoder_params.values())):
+            problems.append(f"decoder_params must be an object of plain values, got {self.decoder_params!r}")
         if not _int_list(self.decoder_channels, 1, 4096) or not self.decoder_channels:
             problems.append(f"decoder_channels must be a list of channel counts in 1..4096, got "
                             f"{self.decoder_channels!r}")

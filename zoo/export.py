@@ -12,15 +12,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 from portraitseg.atomic import atomic_write
 from portraitseg.zoo.config import ModelConfig
-from portraitseg.zoo.onnx_contract import INPUT_NAME, OUTPUT_NAME, onnx_metadata
-from portraitseg.zoo.unet import ProbabilityModel, UNet
+from portraitseg.zoo.onnx_contract import FP16_SUFFIX, INPUT_NAME, OUTPUT_NAME, WEIGHT_PREFIX, onnx_metadata
+from portraitseg.zoo.model import ProbabilityModel, SegmentationModel
 
 OPSET = 17
-WEIGHT_PREFIX = "model."  # a named weight's initializer is WEIGHT_PREFIX + its state-dict key [+ FP16_SUFFIX]
-FP16_SUFFIX = "::fp16"
 
 
-def export_onnx(model: UNet, config: ModelConfig, path: str | Path, opset: int = OPSET,
+def export_onnx(model: SegmentationModel, config: ModelConfig, path: str | Path, opset: int = OPSET,
                 named_fp16_weights: bool = False) -> Path:
     """Write ``model`` as ONNX with dynamic batch, height and width.
 
@@ -30,10 +28,11 @@ def export_onnx(model: UNet, config: ModelConfig, path: str | Path, opset: int =
     ``named_fp16_weights``: keep batch norm as nodes, so every initializer is a state-dict tensor under its own
     name, and store the float ones as fp16 with a Cast to float32 (ONNX Runtime folds both away when it loads the
     model: the same speed, the same outputs for fp16-rounded weights). Half the size, and the torch weights can
-    be read back from the file (:func:`portraitseg.zoo.checkpoint.weights_from_onnx`): the bundled model ships
+    be read back from the file (:func:`portraitseg.zoo.onnx_weights.weights_from_onnx`): the bundled model ships
     this file instead of a float ONNX file plus a safetensors file.
     """
-    wrapped = ProbabilityModel(model.float().eval()).cpu()
+    was_training = model.training
+    wrapped = ProbabilityModel(model.float()).cpu().eval()  # eval as a whole: export puts back the wrapper's mode
     h, w = config.train_size
     example = torch.full((1, 3, h, w), 127.5)
     axes = {0: "batch", 2: "height", 3: "width"}
@@ -55,7 +54,10 @@ def export_onnx(model: UNet, config: ModelConfig, path: str | Path, opset: int =
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
 
-    return atomic_write(path, write)
+    try:
+        return atomic_write(path, write)
+    finally:
+        model.train(was_training)
 
 
 def store_float_weights_as_fp16(graph: onnx.GraphProto) -> None:

@@ -16,6 +16,8 @@ INT8_ONNX_NAME = "model.int8.onnx"
 TRAIN_CONFIG_NAME = "train_config.yaml"  # the training run's settings, kept for the record and the card
 EVAL_NAME = "eval.json"  # measured test-set and real-world scores, read by the card
 CHECKPOINT_FILES = (CONFIG_NAME, WEIGHTS_NAME, ONNX_NAME, INT8_ONNX_NAME)
+WEIGHT_PREFIX = "model."  # a named weight's initializer is WEIGHT_PREFIX + its state-dict key [+ FP16_SUFFIX]
+FP16_SUFFIX = "::fp16"
 INPUT_NAME = "image"
 OUTPUT_NAME = "probability"
 
@@ -41,10 +43,11 @@ def onnx_metadata(config: ModelConfig) -> dict[str, str]:
         "portraitseg.format_version": str(config.format_version),
         "portraitseg.config": json.dumps(config.to_dict()),
         "input": "image: float32 NCHW, RGB in [0, 255] (normalisation is inside the graph); any H and W that are "
-                 f"multiples of {config.output_stride}; portraitseg scales the longer side to long_side and pads "
+                 f"multiples of {config.output_stride}; portraitseg scales the longer side to serve_long_side (photos) or live_long_side (video) and pads "
                  "bottom/right",
         "output": "probability: float32 (N, 1, H, W), sigmoid probability of the person class",
-        "long_side": str(config.serve_long_side),
+        "serve_long_side": str(config.serve_long_side),
+        "live_long_side": str(config.live_long_side),
         "threshold": str(config.threshold),
         "normalization": json.dumps(config.normalization),
     }

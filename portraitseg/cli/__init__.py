@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
                                   formatter_class=HelpFormatter)
     module.add_arguments(sub)
     sub_args = sub.parse_args(rest)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    # the project's own progress at INFO; libraries (httpx's line per request, Ray, ...) only at WARNING
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("portraitseg").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     try:
         return int(module.run(sub_args) or 0)
     except PortraitsegError as exc:

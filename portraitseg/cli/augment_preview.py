@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="take augmentations and input size from this training config")
     parser.add_argument("--rows", type=int, default=3)
     parser.add_argument("--cols", type=int, default=6)
-    parser.add_argument("--input-size", type=int, nargs=2, default=None, metavar=("H", "W"))
+    parser.add_argument("--train-size", "--input-size", type=int, nargs=2, default=None, metavar=("H", "W"),
+                        dest="train_size", help="the training canvas (default: the config's; --input-size: its old name)")
     parser.add_argument("--seed", type=int, default=0)
 
 
@@ -45,15 +46,15 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.evaluation.data import find_pairs
     from portraitseg.trainers.data import TrainingSet
 
-    flags = {"augmentations": args.augment, "input_size": list(args.input_size) if args.input_size else None}
+    flags = {"augmentations": args.augment, "train_size": list(args.train_size) if args.train_size else None}
     config = build_config(args.config, {key: value for key, value in flags.items() if value is not None})
     pairs = find_pairs(args.data, args.split)
     count = args.rows * args.cols
     picks = np.random.default_rng(args.seed).choice(len(pairs), size=min(count, len(pairs)), replace=False)
-    dataset = TrainingSet([pairs[i] for i in picks], tuple(config.input_size), config.output_stride(),
+    dataset = TrainingSet([pairs[i] for i in picks], tuple(config.train_size), config.output_stride(),
                           Pipeline(config.augmentations), args.seed)
     canvases = config.canvas_shapes()
-    side = max(config.input_size)
+    side = max(config.train_size)
     grid = np.full((args.rows * side, args.cols * side, 3), 255, np.uint8)
     for k in range(len(dataset)):
         image, mask, _ = dataset[(k, *canvases[k % len(canvases)])]  # cycle through the batch orientations

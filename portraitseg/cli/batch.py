@@ -32,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.extras import require
 
     require("ray", "'portraitseg batch'")
-    from portraitseg.batch import MANIFEST_NAME, BatchJob, run as run_job
+    from portraitseg.batch import MANIFEST_NAME, RAY_DRIVER_LOG, BatchJob, ray_logs_folder, run as run_job
     from portraitseg.cli.common import effect_from_args, effect_options
+    from portraitseg.thresholds import DEFAULT_THRESHOLD
 
-    effect_from_args(args, args.effect, 0.5)  # refuse bad effect options before Ray starts
+    effect_from_args(args, args.effect, DEFAULT_THRESHOLD)  # refuse bad effect options before Ray starts
     options = effect_options(args, args.effect)
     options["output"] = options.pop("kind")  # Segment's name for it, as the command's flag
     options.update(edges=args.edges, device=args.device, threads=args.threads, precision=args.precision)
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     total = sum(counts.values())
     print(f"{counts['written']} written, {counts['kept']} kept from an earlier run, {counts['failed']} failed of "
           f"{total} images; manifest: {args.output_dir.rstrip('/')}/{MANIFEST_NAME}")
+    print(f"Ray's logs: {ray_logs_folder()} and {RAY_DRIVER_LOG} (portraitseg -v batch shows them here)")
     if counts["failed"]:
         print(f"{counts['failed']} failed: their manifest rows say why", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from portraitseg.cli.common import add_model_arguments
 
@@ -15,8 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model input long side (default: the model's own); a square image of this size "
                              "is fed to the model call")
     parser.add_argument("--image", default=None, help="image for the whole-path timing (default: a bundled example)")
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=50,
+                        help="timed calls per measurement; median and p95 are over these (default: 50)")
+    parser.add_argument("--warmup", type=int, default=5,
+                        help="untimed calls first, for allocation and kernel selection (default: 5)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,12 +40,14 @@ def run(args: argparse.Namespace) -> int:
     if not backends:
         raise PortraitsegError("no inference backend is installed: pip install 'portraitseg[cpu]'")
     rows = []
-    for backend in backends:
+    for number, backend in enumerate(backends, 1):
         segmenter = load(args.model, backend=backend, device=args.device, threads=args.threads,
                          precision=args.precision, edges=args.edges)
         if args.size:
-            segmenter.long_side = args.size
-        side = segmenter.long_side
+            segmenter = segmenter.at_long_side(args.size)
+        side = segmenter.serve_long_side
+        print(f"[{number}/{len(backends)}] timing {segmenter}: {args.warmup} + {args.runs} model calls, then the "
+              "whole path as often", file=sys.stderr, flush=True)
         batch = np.full((1, 3, side, side), 127.5, np.float32)
         common = dict(backend=segmenter.backend_name, provider=segmenter.provider, precision=segmenter.precision,
                       threads=getattr(segmenter.backend, "threads", "?"))

@@ -85,8 +85,8 @@ def effect_from_args(args: argparse.Namespace, kind: str, model_threshold: float
     """The validated effect (background image decoded once); bad values raise a message, not a traceback. The
     threshold is ``--threshold`` when given, else the model's."""
     from portraitseg.effects import Effect
+    from portraitseg.thresholds import threshold_for
 
     options = effect_options(args, kind)
-    if options["threshold"] is None:
-        options["threshold"] = model_threshold
+    options["threshold"] = threshold_for(options["threshold"], model_threshold)
     return Effect.from_options(**options)

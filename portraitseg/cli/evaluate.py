@@ -6,6 +6,7 @@ import argparse
 import json
 
 from portraitseg.cli.common import add_model_arguments, load_from_args
+from portraitseg.thresholds import threshold_for
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         writable_path(args.json)
     pairs = find_pairs(args.data, args.split)[: args.limit]
     segmenter = load_from_args(args)
-    threshold = segmenter.threshold if args.threshold is None else args.threshold
+    threshold = threshold_for(args.threshold, segmenter.threshold)
     result = evaluate(segmenter, pairs, threshold=threshold, per_image=bool(args.json))
     result.update(model=str(args.model or segmenter.description), backend=segmenter.backend_name,
                   provider=segmenter.provider, data=str(args.data), split=args.split, threshold=threshold)

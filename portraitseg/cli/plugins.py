@@ -12,7 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from portraitseg.plugins import KINDS, get_registry
-    from portraitseg.zoo.encoders.pretrained import pretrained_cfg_of
+    from portraitseg.zoo.encoders.lookup import pretrained_cfg_of
 
     table = {kind: [{"name": e.name, "plugin": e.plugin, "description": e.metadata.get("description", "")}
                     for e in get_registry(kind)] for kind in KINDS}

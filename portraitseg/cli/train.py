@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
-    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), help="the training canvas")
+    parser.add_argument("--train-size", "--input-size", type=int, nargs=2, metavar=("H", "W"), dest="train_size",
+                        help="the training canvas (--input-size: its old name)")
     parser.add_argument("--pretrained", help="ImageNet weights file or folder for the encoder")
     parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])
     parser.add_argument("--workers", type=int, help="data loader worker processes")
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     flags = dict(data=data, output=args.output, encoder=args.encoder, loss=args.loss, epochs=args.epochs,
                  batch_size=args.batch_size, lr=args.lr, pretrained=args.pretrained, precision=args.precision,
                  workers=args.workers, push_to_hub=args.push_to_hub,
-                 input_size=list(args.input_size) if args.input_size else None, augmentations=args.augment)
+                 train_size=list(args.train_size) if args.train_size else None, augmentations=args.augment)
     overrides.update({key: value for key, value in flags.items() if value is not None})
     config = build_config(args.config, overrides)
     history = train(config, resume=args.resume, progress=not args.no_progress, overwrite=args.overwrite)

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         return serve_in_browser(args)
 
     smoother = TemporalSmoother(args.smoothing)
-    segmenter = load_from_args(args)
+    segmenter = load_from_args(args).live()  # live video runs at the model's live long side
     effect = effect_from_args(args, args.effect, segmenter.threshold)
     started = time.perf_counter()
     frames = run_webcam(segmenter, args.source, effect, args.output, show=not args.no_window, mirror=args.mirror,

@@ -40,16 +40,3 @@ class PretrainedCfg:
         scale = 255.0 / (high - low)
         return {"mean": [round((m - low) * scale, 4) for m in self.mean],
                 "std": [round(s * scale, 4) for s in self.std]}
-
-
-def pretrained_cfg_of(name: str) -> PretrainedCfg:
-    """The registered encoder ``name``'s :class:`PretrainedCfg` (the defaults when its plugin gave none)."""
-    from portraitseg.errors import PluginError
-    from portraitseg.plugins import get_registry
-
-    entry = get_registry("encoders").get(name)
-    cfg = entry.metadata.get("pretrained_cfg", PretrainedCfg())
-    if not isinstance(cfg, PretrainedCfg):
-        raise PluginError(f"encoder {name!r} from plugin {entry.plugin!r}: pretrained_cfg must be a "
-                          f"portraitseg.zoo.encoders.pretrained.PretrainedCfg, got {type(cfg).__name__}")
-    return cfg

@@ -26,7 +26,7 @@ def read_state(path: str | Path) -> StateDict:
     if not path.is_file():
         raise CheckpointError(f"pretrained weights not found: {path}")
     if path.suffix == ".onnx":
-        from portraitseg.zoo.checkpoint import weights_from_onnx
+        from portraitseg.zoo.onnx_weights import weights_from_onnx
 
         return weights_from_onnx(path)
     if path.suffix == ".safetensors":

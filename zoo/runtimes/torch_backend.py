@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from portraitseg.errors import BackendUnavailableError
-from portraitseg.zoo.unet import ProbabilityModel
+from portraitseg.zoo.model import ProbabilityModel
 
 
 def pick_torch_device(device: str) -> torch.device:

@@ -1,4 +1,5 @@
-"""A U-Net decoder that works on any encoder following the contract in :mod:`portraitseg.zoo.encoders.base`."""
+"""The segmentation model: any registered encoder (contract: :mod:`portraitseg.zoo.encoders.base`) feeding any
+registered decoder (contract: :mod:`portraitseg.zoo.decoders.base`), both named in the model config."""
 
 from __future__ import annotations
 
@@ -7,67 +8,48 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.decoders.base import Decoder
 from portraitseg.zoo.encoders.base import Encoder
 
-
-class ConvBlock(nn.Sequential):
-    """3x3 conv + BatchNorm + ReLU."""
-
-    def __init__(self, cin: int, cout: int) -> None:
-        super().__init__(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+# Checkpoints from before decoders were plugins (0.1.0 to 0.4.0) name the U-Net decoder's tensors at the top level.
+_LEGACY_DECODER_PREFIXES = ("stages.", "head.", "aux.")
 
 
-class DecoderStage(nn.Module):
-    """Upsample x2, concatenate the skip connection, then ``convs`` 3x3 conv blocks (two in the classic U-Net)."""
+def upgrade_state_keys(names):
+    """A state dict (or any mapping or list of tensor names) with pre-0.5.0 decoder names moved under
+    ``decoder.``, so every released checkpoint loads into :class:`SegmentationModel`."""
+    def new(name: str) -> str:
+        return "decoder." + name if name.startswith(_LEGACY_DECODER_PREFIXES) else name
 
-    def __init__(self, cin: int, skip: int, cout: int, convs: int = 2) -> None:
-        super().__init__()
-        self.block = nn.Sequential(ConvBlock(cin + skip, cout), *(ConvBlock(cout, cout) for _ in range(convs - 1)))
-
-    def forward(self, x: Tensor, skip: Tensor) -> Tensor:
-        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.block(torch.cat([x, skip], dim=1))
+    if isinstance(names, dict):
+        return {new(k): v for k, v in names.items()}
+    return [new(k) for k in names]
 
 
-class UNet(nn.Module):
-    """Encoder + U-Net decoder + 1-channel head. Input: RGB in [0, 255], NCHW; output: logits at input size.
+class SegmentationModel(nn.Module):
+    """Encoder + decoder. Input: RGB in [0, 255], NCHW; output: logits at input size.
 
-    The input normalisation is part of the model, so exported ONNX files take plain RGB. With ``aux_heads`` the
-    model returns ``(logits, [aux logits ...])`` in training mode (deep supervision); in eval mode only logits.
+    The input normalisation is part of the model, so exported ONNX files take plain RGB. The decoder's logits
+    (at its declared stride) are brought to the input size bilinearly. With ``aux_heads`` the model returns
+    ``(logits, [aux logits ...])`` in training mode (deep supervision); in eval mode only logits.
     """
 
-    def __init__(self, encoder: Encoder, config: ModelConfig) -> None:
+    def __init__(self, encoder: Encoder, decoder: Decoder, config: ModelConfig) -> None:
         super().__init__()
         self.encoder = encoder
+        self.decoder = decoder
         mean = torch.tensor(config.normalization["mean"], dtype=torch.float32).view(1, 3, 1, 1)
         std = torch.tensor(config.normalization["std"], dtype=torch.float32).view(1, 3, 1, 1)
         self.register_buffer("mean", mean, persistent=False)
         self.register_buffer("inv_std", 1.0 / std, persistent=False)
-        skips = list(encoder.out_channels[:-1])[::-1]
-        widths = list(config.decoder_channels)
-        if len(widths) != len(skips):
-            raise ValueError(
-                f"decoder_channels needs {len(skips)} widths for encoder {config.encoder!r} "
-                f"({len(encoder.out_channels)} feature maps), got {len(widths)}"
-            )
-        cins = [encoder.out_channels[-1]] + widths[:-1]
-        self.stages = nn.ModuleList(DecoderStage(c, s, w, config.decoder_convs) for c, s, w in zip(cins, skips, widths))
-        self.head = nn.Conv2d(widths[-1], 1, 1)
-        self.aux = nn.ModuleList(nn.Conv2d(w, 1, 1) for w in widths[:-1]) if config.aux_heads else None
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, list[Tensor]]:
         size = x.shape[-2:]
-        features = self.encoder((x - self.mean) * self.inv_std)
-        y = features[-1]
-        intermediates = []
-        for stage, skip in zip(self.stages, features[-2::-1]):
-            y = stage(y, skip)
-            intermediates.append(y)
-        logits = F.interpolate(self.head(y), size=size, mode="bilinear", align_corners=False)
-        if self.aux is not None and self.training:
-            aux = [F.interpolate(h(t), size=size, mode="bilinear", align_corners=False)
-                   for h, t in zip(self.aux, intermediates[:-1])]
-            return logits, aux
+        out = self.decoder(self.encoder((x - self.mean) * self.inv_std))
+        logits, aux = out if isinstance(out, tuple) else (out, None)
+        logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        if aux is not None and self.training:
+            return logits, [F.interpolate(a, size=size, mode="bilinear", align_corners=False) for a in aux]
         return logits
 
 
@@ -97,7 +79,8 @@ def expected_state(config: ModelConfig, source: str = "config") -> dict[str, tup
             model = build_model(config)
     except (TypeError, ValueError, RuntimeError, PluginError) as exc:
         raise CheckpointError(f"{source}: encoder {config.encoder!r} with encoder_params {config.encoder_params!r} "
-                              f"and decoder_channels {list(config.decoder_channels)} cannot be built: {exc}") from None
+                              f"and decoder {config.decoder!r} with decoder_channels {list(config.decoder_channels)} "
+                              f"and decoder_params {config.decoder_params!r} cannot be built: {exc}") from None
     count = sum(p.numel() for p in model.parameters())
     if count > MAX_PARAMETERS:
         raise CheckpointError(f"{source}: the config describes a model of {count:,} parameters, over the "
@@ -105,18 +88,24 @@ def expected_state(config: ModelConfig, source: str = "config") -> dict[str, tup
     return {key: (tuple(value.shape), value.dtype) for key, value in model.state_dict().items()}
 
 
-def build_model(config: ModelConfig, pretrained: str | None = None) -> UNet:
-    """Build the U-Net described by ``config``, the encoder looked up in the plugin registry by name; with
-    ``pretrained`` (a weights file or ``default``), its encoder loaded by the encoder's :class:`PretrainedCfg`."""
+def build_model(config: ModelConfig, pretrained: str | None = None) -> SegmentationModel:
+    """Build the model described by ``config``, encoder and decoder looked up in the plugin registry by name and
+    checked against their contracts; with ``pretrained`` (a weights file or ``default``), its encoder loaded by
+    the encoder's :class:`PretrainedCfg`."""
     from portraitseg.plugins import get_registry
-    from portraitseg.zoo.encoders.pretrained import pretrained_cfg_of
+    from portraitseg.zoo.decoders.base import check_decoder
+    from portraitseg.zoo.encoders.lookup import pretrained_cfg_of
     from portraitseg.zoo.encoders.weights import load_pretrained
 
     encoder = get_registry("encoders").create(config.encoder, **config.encoder_params)
     check_encoder(encoder, config.encoder)
+    channels, strides = tuple(encoder.out_channels), tuple(encoder.strides)
+    decoder = get_registry("decoders").create(config.decoder, channels, strides, tuple(config.decoder_channels),
+                                              config.decoder_convs, config.aux_heads, **config.decoder_params)
+    check_decoder(decoder, config.decoder, channels, strides)
     if pretrained:
         load_pretrained(encoder, config.encoder, pretrained_cfg_of(config.encoder), pretrained)
-    return UNet(encoder, config)
+    return SegmentationModel(encoder, decoder, config)
 
 
 def encoder_output_stride(name: str, params: dict) -> int:

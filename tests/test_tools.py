@@ -1,0 +1,147 @@
+"""Every script and benchmark runs to its end on a tiny case (tiny models, synthetic photos, a few calls): they
+broke once past argument parsing when the config format changed, and nothing noticed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.helpers import EXAMPLES, REPO, make_dataset, require_train_extra, tiny_run
+
+require_train_extra()
+
+# Not run here: scripts/setup.sh is what CI itself runs first; benchmarks/peers.py is a module of adapters that
+# compare.py and architectures.py import.
+EXEMPT = {"scripts/setup.sh", "benchmarks/peers.py"}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """A synthetic labelled set with a split file and person-free photos (``splits/`` as the real sets have)."""
+    root = make_dataset(tmp_path_factory.mktemp("tools") / "synthetic", 24, size=(96, 72))
+    (root / "splits").mkdir()
+    stems = sorted(p.stem for p in (root / "images").iterdir())
+    (root / "splits" / "test.txt").write_text("\n".join(stems[:6]) + "\n")
+    (root / "splits" / "with_people.txt").write_text("\n".join(stems[6:10]) + "\n")
+    (root / "splits" / "no_people.txt").write_text("\n".join(stems[10:12]) + "\n")
+    scenes = root.parent / "scenes" / "images"
+    scenes.mkdir(parents=True)
+    for i in range(2):
+        Image.new("RGB", (120, 90), (30 * i, 90, 60)).save(scenes / f"scene{i}.jpg")
+    return root
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory) -> Path:
+    """A finished tiny training run (best/, logs, curves, train_config.yaml)."""
+    from portraitseg.trainers.loop import train
+
+    out = tmp_path_factory.mktemp("tools") / "run"
+    train(tiny_run(data, out, epochs=1), progress=False)
+    return out
+
+
+def tool(args: list, cwd: Path, timeout: float = 600) -> str:
+    result = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def test_every_script_and_benchmark_has_a_test_here():
+    source = Path(__file__).read_text()
+    tools = {p.relative_to(REPO).as_posix() for folder in ("scripts", "benchmarks") for p in (REPO / folder).iterdir()
+             if p.suffix in {".py", ".sh"}}
+    untested = sorted(t for t in tools - EXEMPT if f'"{t}"' not in source)
+    assert not untested, f"no tiny-case test for {untested}"
+
+
+def test_train_throughput(tmp_path):
+    out = tool([REPO / "benchmarks/train_throughput.py", "--sizes", "64", "--batch", "2", "--steps", "1"], tmp_path)
+    assert out.count("   64 ") == 4
+
+
+def test_architectures(data, tmp_path):
+    tool([REPO / "benchmarks/architectures.py", "--encoders", "mobilenet_v2_050", "--size", "64", "64", "--rounds",
+          "1", "--calls", "1", "--train-steps", "1", "--workers", "0", "--train-data", data, "--out",
+          tmp_path / "pairs.md"], tmp_path)
+    table = (tmp_path / "pairs.md").read_text()
+    assert "| mobilenet_v2_050 | light |" in table and "| mobilenet_v2_050 | unet |" in table
+
+
+def test_compare(data, tiny_checkpoint, tmp_path):
+    tool([REPO / "benchmarks/compare.py", "--data", data, "--split", "splits/test.txt", "--real-world", data,
+          "--models", tiny_checkpoint, "--rounds", "1", "--calls", "1", "--out", tmp_path / "b.md", "--plot",
+          tmp_path / "b.png"], tmp_path)
+    assert "tiny-unet" in (tmp_path / "b.md").read_text() and (tmp_path / "b.png").is_file()
+
+
+def test_edges(data, tiny_checkpoint, tmp_path):
+    assert "guided" in tool([REPO / "benchmarks/edges.py", "-m", tiny_checkpoint, "--set", f"{data}@splits/test.txt"],
+                            tmp_path)
+
+
+def test_input_size(run, tmp_path):
+    assert "64" in tool([REPO / "benchmarks/input_size.py", run, "--sizes", "64", "96"], tmp_path)
+
+
+def test_video_stability(data, tiny_checkpoint, tmp_path):
+    out = tool([REPO / "benchmarks/video_stability.py", "-m", tiny_checkpoint, "--data", data, "--split",
+                "splits/test.txt", "--scenes", data.parent / "scenes", "--photos", "1", "--walkers", "1",
+                "--long-side", "64"], tmp_path)
+    assert "motion-aware" in out
+
+
+def test_soup(run, tmp_path):
+    tool([REPO / "scripts/soup.py", run / "best", run / "last", "--alpha", "0.5", "-o", tmp_path / "soup"], tmp_path)
+    assert (tmp_path / "soup" / "model.safetensors").is_file()
+
+
+def test_bundle_model(run, data, tmp_path):
+    tool([REPO / "scripts/bundle_model.py", run, "tiny", "--data", data, "--split", "splits/test.txt",
+          "--real-world", data, "--calibration", data, "--calibration-images", "4", "--command", "portraitseg train",
+          "--live-long-side", "64", "--zoo", tmp_path / "zoo", "--docs", tmp_path / "docs"], REPO)
+    bundled = tmp_path / "zoo" / "tiny"
+    for name in ("config.json", "model.onnx", "eval.json", "training.json", "README.md", "train_config.yaml"):
+        assert (bundled / name).is_file(), name
+    assert (tmp_path / "docs" / "training" / "tiny" / "curves.png").is_file()
+
+
+def test_pack_training_data(data, tmp_path):
+    tool([REPO / "scripts/pack_training_data.py", f"{data}@splits/test.txt", "-o", tmp_path / "packed",
+          "--long-side", "48"], tmp_path)
+    packed = sorted((tmp_path / "packed" / "synthetic" / "images").iterdir())
+    assert len(packed) == 6 and Image.open(packed[0]).size == (36, 48)
+
+
+def test_cutout_figure(tmp_path):
+    tool([REPO / "scripts/cutout_figure.py", "--photo", EXAMPLES / "grace_hopper.jpg", "-o", tmp_path / "fig.png"],
+         tmp_path)
+    assert (tmp_path / "fig.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_batch_throughput(data, tmp_path):
+    out = tool([REPO / "benchmarks/batch_throughput.py", "--photos", f"{data}@splits/test.txt", "--count", "4",
+                "--json", tmp_path / "b.json"], tmp_path)
+    assert "batch, 2 actors" in out and (tmp_path / "b.json").is_file()
+
+
+@pytest.mark.slow
+def test_webcam_latency(playwright, tmp_path):
+    out = tool([REPO / "benchmarks/webcam_latency.py", "--seconds", "3", "--warmup", "2"], REPO)
+    assert "frames/s painted" in out
+
+
+@pytest.mark.slow
+def test_screenshots(playwright, tmp_path):
+    tool([REPO / "scripts/screenshots.py", "--out", tmp_path], REPO)
+    assert {p.name for p in tmp_path.glob("*.png")} >= {"photos.png", "webcam.png"}
+
+
+@pytest.mark.slow
+def test_install_footprint(tmp_path):
+    out = tool([REPO / "benchmarks/install_footprint.py", "--extras", "cpu", "--runs", "1"], tmp_path, timeout=900)
+    assert "| [cpu] | no |" in out and "MiB" in out
