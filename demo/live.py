@@ -158,8 +158,9 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
         except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
             return PlainTextResponse(str(exc), status_code=getattr(exc, "status", 500))
         live_long_side = mattes.models.live_long_side(request.query_params.get("model") or None)
-        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]), "X-Live-Long-Side": str(live_long_side),
-                   "X-Model-Ms": f"{model_ms:.1f}", "Cache-Control": "no-store"}
+        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]),
+                   "X-Live-Long-Side": str(live_long_side), "X-Model-Ms": f"{model_ms:.1f}",
+                   "Cache-Control": "no-store"}
         body = matte.tobytes()
         if "gzip" in request.headers.get("accept-encoding", ""):
             body, headers["Content-Encoding"] = gzip.compress(body, compresslevel=1), "gzip"

@@ -13,7 +13,7 @@ from portraitseg.effects import Effect
 from portraitseg.image_io import WORKING_MAX_PIXELS, read_image
 from portraitseg.segmenter import Segmenter
 from portraitseg.temporal import TemporalSmoother
-from portraitseg.thresholds import person_mask
+from portraitseg.thresholds import mask_uint8
 
 DEMO_MAX_PIXELS = WORKING_MAX_PIXELS  # larger uploads are processed at this size: a peak of well under 1.5 GB each
 
@@ -30,7 +30,7 @@ class PhotoResult:
     total_ms: float
 
     def mask(self, threshold: float) -> np.ndarray:
-        return np.where(person_mask(self.prob, threshold), 255, 0).astype(np.uint8)
+        return mask_uint8(self.prob, threshold)
 
 
 def process_photo(path: str | Path, segmenter: Segmenter, max_pixels: int = DEMO_MAX_PIXELS) -> PhotoResult:

@@ -143,15 +143,16 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
     )
     return ModelCard.from_template(
         card_data, template_path=str(TEMPLATE), model_name=name,
-        summary=(f"A portraitseg model (a `{config.encoder}` encoder, a `{config.decoder}` decoder) that outputs the probability that each "
-                 "pixel belongs to a person: masks, cut-outs and background blur or replacement for photos and "
-                 "live video."),
+        summary=(f"A portraitseg model (a `{config.encoder}` encoder, a `{config.decoder}` decoder) that outputs "
+                 "the probability that each pixel belongs to a person: masks, cut-outs and background blur or "
+                 "replacement for photos and live video."),
         load_ref=f"hf://{repo_id}" if repo_id else name, threshold=config.threshold,
         normalization=f"(x - {config.normalization['mean']}) / {config.normalization['std']}",
         long_side=config.serve_long_side, multiple=config.output_stride,
         results=_results_section(evaluation, bench) + _real_world_section(evaluation), encoder=config.encoder,
         decoder=list(config.decoder_channels), decoder_name=config.decoder,
-        decoder_params=f"{config.decoder_params} " if config.decoder_params else "", parameters=f"{count_parameters(net) / 1e6:.2f} M",
+        decoder_params=f"{config.decoder_params} " if config.decoder_params else "",
+        parameters=f"{count_parameters(net) / 1e6:.2f} M",
         macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}",
         training=_training_section(folder), data=_data_terms(datasets, train_config.get("augmentations", [])),
     )

@@ -93,7 +93,7 @@ def start_ray(address: str | None, num_cpus: int | None = None) -> None:
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
-    verbose = logging.getLogger("portraitseg").isEnabledFor(logging.DEBUG)
+    verbose = _verbose()
     quiet = {"logging_level": logging.INFO if verbose else logging.ERROR, "log_to_driver": verbose}
     if address:
         ray.init(address=address, **quiet)
@@ -123,12 +123,17 @@ def native_stderr_into(path: Path):
             os.close(saved)
 
 
+def _verbose() -> bool:
+    """Whether portraitseg logs at debug level (``portraitseg -v``): then Ray's own messages reach the terminal."""
+    return logging.getLogger("portraitseg").isEnabledFor(logging.DEBUG)
+
+
 def ray_logs_folder() -> str:
     """Where this Ray session writes its logs (on the node running the command)."""
     import ray
 
     node = getattr(ray._private.worker, "_global_node", None)  # no public API names the folder
-    return node.get_logs_dir_path() if node is not None else "/tmp/ray/session_latest/logs"
+    return node.get_logs_dir_path() if node is not None else "the log folder of Ray's latest session"
 
 
 def default_actors(threads: int, device: str) -> int:
@@ -197,8 +202,7 @@ def run(job: BatchJob) -> dict[str, int]:
     with open_output(partial) as sink, pq.ParquetWriter(sink, schema) as writer:
         if kept:
             writer.write_table(pa.Table.from_pylist(kept, schema=schema))
-        verbose = logging.getLogger("portraitseg").isEnabledFor(logging.DEBUG)
-        quiet = contextlib.nullcontext() if verbose else native_stderr_into(Path(RAY_DRIVER_LOG))
+        quiet = contextlib.nullcontext() if _verbose() else native_stderr_into(Path(RAY_DRIVER_LOG))
         with quiet:
             if todo:
                 actors, batches = _segment_on_ray(job, todo, options)

@@ -10,7 +10,7 @@ from PIL import ImageColor
 
 from portraitseg.errors import EffectError
 from portraitseg.geometry import resize
-from portraitseg.thresholds import DEFAULT_THRESHOLD, person_mask
+from portraitseg.thresholds import DEFAULT_THRESHOLD, mask_uint8, person_mask
 
 EFFECTS = ("mask", "prob", "cutout", "blur", "color", "replace")
 DEFAULT_COLOR = "#00ff00"  # the 'color' effect's default everywhere: the library, the commands, the demo, live
@@ -171,8 +171,9 @@ class Effect:
             raise EffectError("effect 'replace' needs a background image")
 
     @classmethod
-    def from_options(cls, kind: str = "blur", threshold: float = DEFAULT_THRESHOLD, softness: float = 0.0, blur: float = 15.0,
-                     color: str | tuple[int, int, int] = DEFAULT_COLOR, background=None) -> "Effect":
+    def from_options(cls, kind: str = "blur", threshold: float = DEFAULT_THRESHOLD, softness: float = 0.0,
+                     blur: float = 15.0, color: str | tuple[int, int, int] = DEFAULT_COLOR,
+                     background=None) -> "Effect":
         """From user-facing values: ``color`` as text (``#rrggbb``, ``r,g,b`` or a name), ``background`` as a
         path, array or PIL image (read once, at most 16 megapixels)."""
         from portraitseg.image_io import WORKING_MAX_PIXELS, read_image
@@ -189,7 +190,7 @@ class Effect:
         the segmenter takes: an RGB array, a path or a PIL image."""
         image = _rgb(image)
         if self.kind == "mask":
-            return np.where(person_mask(prob, self.threshold), 255, 0).astype(np.uint8)
+            return mask_uint8(prob, self.threshold)
         if self.kind == "prob":
             return np.clip(prob * 255 + 0.5, 0, 255).astype(np.uint8)
         alpha = self.alpha(prob)

@@ -16,3 +16,8 @@ def threshold_for(given: float | None, model_threshold: float) -> float:
 def person_mask(prob: np.ndarray, threshold: float) -> np.ndarray:
     """Boolean mask of the pixels whose probability is at or above ``threshold``."""
     return prob >= threshold
+
+
+def mask_uint8(prob: np.ndarray, threshold: float) -> np.ndarray:
+    """The person mask as the 0/255 picture every output writes."""
+    return np.where(person_mask(prob, threshold), 255, 0).astype(np.uint8)

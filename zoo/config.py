@@ -42,11 +42,11 @@ class ModelConfig:
     example input). ``serve_long_side``: inference scales an image so that its longer side is this many pixels,
     keeping the aspect ratio, and pads to a multiple of ``output_stride`` (the encoder's last stride, read from
     the encoder when the model is built). ``live_long_side``: the same for live video, where frame rate matters
-    more (None in a file: the serving long side, which it is set to when the config is made). ``decoder`` names a registered decoder (configs before format 3 have
-    none: the U-Net), built with ``decoder_channels`` (one width per decoder stage, each fed one skip connection),
-    ``decoder_convs`` blocks per stage and ``decoder_params``. ``normalization`` is applied inside the model: its input is RGB in
-    [0, 255]. ``threshold``: the probability above which a pixel is the person, the default of every command,
-    the demo and the live view.
+    more (None in a file: the serving long side, which it is set to when the config is made). ``decoder`` names a
+    registered decoder (configs before format 3 have none: the U-Net), built with ``decoder_channels`` (one width
+    per decoder stage, each fed one skip connection), ``decoder_convs`` blocks per stage and ``decoder_params``.
+    ``normalization`` is applied inside the model: its input is RGB in [0, 255]. ``threshold``: the probability
+    above which a pixel is the person, the default of every command, the demo and the live view.
     """
 
     encoder: str = "mobilenet_v2"

@@ -15,15 +15,10 @@ from portraitseg.zoo.encoders.base import Encoder
 _LEGACY_DECODER_PREFIXES = ("stages.", "head.", "aux.")
 
 
-def upgrade_state_keys(names):
-    """A state dict (or any mapping or list of tensor names) with pre-0.5.0 decoder names moved under
-    ``decoder.``, so every released checkpoint loads into :class:`SegmentationModel`."""
-    def new(name: str) -> str:
-        return "decoder." + name if name.startswith(_LEGACY_DECODER_PREFIXES) else name
-
-    if isinstance(names, dict):
-        return {new(k): v for k, v in names.items()}
-    return [new(k) for k in names]
+def upgrade_state_keys(state: dict) -> dict:
+    """A state dict (or a safetensors header) with pre-0.5.0 decoder names moved under ``decoder.``, so every
+    released checkpoint loads into :class:`SegmentationModel`."""
+    return {"decoder." + k if k.startswith(_LEGACY_DECODER_PREFIXES) else k: v for k, v in state.items()}
 
 
 class SegmentationModel(nn.Module):

@@ -43,8 +43,8 @@ def onnx_metadata(config: ModelConfig) -> dict[str, str]:
         "portraitseg.format_version": str(config.format_version),
         "portraitseg.config": json.dumps(config.to_dict()),
         "input": "image: float32 NCHW, RGB in [0, 255] (normalisation is inside the graph); any H and W that are "
-                 f"multiples of {config.output_stride}; portraitseg scales the longer side to serve_long_side (photos) or live_long_side (video) and pads "
-                 "bottom/right",
+                 f"multiples of {config.output_stride}; portraitseg scales the longer side to serve_long_side "
+                 "(photos) or live_long_side (video) and pads bottom/right",
         "output": "probability: float32 (N, 1, H, W), sigmoid probability of the person class",
         "serve_long_side": str(config.serve_long_side),
         "live_long_side": str(config.live_long_side),

@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, default=3)
     parser.add_argument("--cols", type=int, default=6)
     parser.add_argument("--train-size", "--input-size", type=int, nargs=2, default=None, metavar=("H", "W"),
-                        dest="train_size", help="the training canvas (default: the config's; --input-size: its old name)")
+                        dest="train_size",
+                        help="the training canvas (default: the config's; --input-size: its old name)")
     parser.add_argument("--seed", type=int, default=0)
 
 

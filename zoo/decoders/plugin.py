@@ -20,7 +20,9 @@ def _light(*args, **kwargs):
 @hookimpl
 def register_decoders(register):
     # defaults: the settings the benchmarks build each decoder with (a config names its own)
-    register("unet", _unet, defaults={"decoder_channels": [96, 64, 32, 16], "decoder_convs": 2}, description="U-Net: full 3x3 conv blocks at every stride down to the encoder's finest "
-             "map (decoder_convs per stage; 0.1.0 to 0.4.0's decoder)")
-    register("light", _light, defaults={"decoder_channels": [96, 64, 32], "decoder_convs": 1}, description="depthwise-separable blocks, stopping at stride 4 (decoder_params: "
-             "{stride: N}); the rest is upsampling")
+    register("unet", _unet, defaults={"decoder_channels": [96, 64, 32, 16], "decoder_convs": 2},
+             description="U-Net: full 3x3 conv blocks at every stride down to the encoder's finest map "
+                         "(decoder_convs per stage; 0.1.0 to 0.4.0's decoder)")
+    register("light", _light, defaults={"decoder_channels": [96, 64, 32], "decoder_convs": 1},
+             description="depthwise-separable blocks, stopping at stride 4 (decoder_params: {stride: N}); the rest "
+                         "is upsampling")
