@@ -106,6 +106,16 @@ def plot(entries, path: Path, title: str) -> None:
     fig.savefig(path, dpi=110)
 
 
+KEPT_MARKER = "<!-- Sections below are written by other benchmarks; compare.py keeps them. -->"
+
+
+def kept_sections(out: Path) -> str:
+    """What other benchmarks wrote below :data:`KEPT_MARKER` in ``out`` (kept when this run rewrites the top)."""
+    if not out.is_file() or KEPT_MARKER not in out.read_text():
+        return ""
+    return "\n" + KEPT_MARKER + out.read_text().split(KEPT_MARKER, 1)[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
@@ -177,7 +187,7 @@ def main() -> None:
             + "\n\n" + header + "\n" + "\n".join(rows)
             + f"\n\n![accuracy vs latency]({args.plot.name})\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    args.out.write_text(text + kept_sections(args.out))
     write_bench_records(entries, names, command, f"{cpu}, {args.threads} threads", frame)
     plot(entries, args.plot, f"{split}: accuracy vs latency ({args.threads} threads)")
     print(text)

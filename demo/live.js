@@ -1,18 +1,24 @@
 // The live webcam (run by Gradio as the live component's js_on_load, with `element` its root).
-// Each camera frame is scaled to the model's live size and sent as a small JPEG; the server answers with the
-// person's alpha matte, one byte a pixel (live.py), and the effect is composed here, on a canvas, with the frame
-// the matte belongs to. Painting happens in requestAnimationFrame, so every composed frame is a painted one.
+// Each camera frame is scaled to the model's live size, and the person's alpha matte (one byte a pixel) comes
+// from one of two places: the model run here, in the browser, by ONNX Runtime Web (the default: browser.py serves
+// the runtime and the model; no frame leaves this computer), or the server, which gets the frame as a small JPEG
+// (live.py). Where the browser cannot run the model, or the viewer asks for it, the server does. The effect is
+// composed here either way, on a canvas, with the frame the matte belongs to. Painting happens in
+// requestAnimationFrame, so every composed frame is a painted one.
 // What is drawn follows effects.py (tests/test_live_parity.py compares them pixel by pixel); where it differs,
 // on purpose, docs/live-parity.md says how and why.
 const root = element.querySelector('.live');
 let longSide = Number(root.dataset.longSide);  // the model's live size; each answer says it again (X-Live-Long-Side)
 const ENDPOINT = new URL(root.dataset.endpoint, document.baseURI);
-const MAX_IN_FLIGHT = 2;
+const MODELS = new URL(root.dataset.models, document.baseURI);
+const RUNTIME = new URL(root.dataset.runtime, document.baseURI);
+const MAX_IN_FLIGHT = 2;  // frames at the server at once; the browser's model runs one at a time
 const JPEG_QUALITY = 0.8;
 const video = root.querySelector('video');
 const canvas = root.querySelector('canvas');
 const startButton = root.querySelector('.live-start');
 const cameraSelect = root.querySelector('.live-camera');
+const whereSelect = root.querySelector('.live-where');
 const message = root.querySelector('.live-message');
 const stats = root.querySelector('.live-stats');
 const out = canvas.getContext('2d');
@@ -94,6 +100,7 @@ async function start(deviceId) {
   await listCameras(track.getSettings().deviceId).catch(() => {});
   track.addEventListener('ended', () => { stop(); say('The camera stopped.'); });
   say('');
+  await chooseEngine();
   running = true;
   failures = 0;
   startButton.textContent = 'Stop camera';
@@ -112,13 +119,24 @@ function onCameraFrame(now, metadata) {
   if (!running) return;
   onNextFrame(onCameraFrame);
   const slot = slots.find(s => !s.busy);
-  if (inFlight >= MAX_IN_FLIGHT || !slot) return;  // the server is busy: skip this frame rather than queue it
+  const limit = where === 'browser' ? 1 : MAX_IN_FLIGHT;
+  if (inFlight >= limit || !slot || (where === 'browser' && !engine)) return;  // busy: skip the frame, never queue
   const captured = metadata.captureTime > now - 1000 && metadata.captureTime <= now ? metadata.captureTime : now;
   slot.busy = true;
   inFlight += 1;
   resize(slot.frame, video.videoWidth, video.videoHeight);
   slot.frameCtx.drawImage(video, 0, 0);
-  send(slot, captured).finally(() => { inFlight -= 1; });
+  (where === 'browser' ? segmentHere(slot, captured) : send(slot, captured)).finally(() => { inFlight -= 1; });
+}
+
+// A frame's matte arrived (from either place): it replaces the one waiting to be painted unless that is newer.
+function arrived(slot, id, captured, modelMs) {
+  if (latest === null || id > latest.id) {
+    if (latest) latest.slot.busy = false;  // painted already, or superseded
+    latest = {id, slot, captured, modelMs};
+    return true;
+  }
+  return false;
 }
 
 // The frame at the model's size as JPEG bytes; toDataURL encodes at once, where toBlob waits for another thread.
@@ -161,11 +179,7 @@ async function send(slot, captured) {
              Number(response.headers.get('X-Height')));
     if (failures) say('');  // the server answers again: its error no longer applies
     failures = 0;
-    if (latest === null || id > latest.id) {
-      if (latest) latest.slot.busy = false;  // painted already, or superseded
-      latest = {id, slot, captured, modelMs: Number(response.headers.get('X-Model-Ms'))};
-      return;
-    }
+    if (arrived(slot, id, captured, Number(response.headers.get('X-Model-Ms')))) return;
   } catch (error) {
     failures += 1;
     say('The server could not segment the frame: ' + error.message);
@@ -194,7 +208,8 @@ function showStats() {
   const first = painted[0], last = painted[painted.length - 1];
   const fps = (painted.length - 1) / ((last[0] - first[0]) / 1000);
   const median = values => values.sort((a, b) => a - b)[values.length >> 1];
-  stats.textContent = fps.toFixed(1) + ' frames/s painted · ' +
+  stats.textContent = (where === 'browser' ? 'model in this browser (' + engine.describe + ')'
+                                           : 'model on the server') + ' · ' + fps.toFixed(1) + ' frames/s painted · ' +
       median(painted.map(p => p[0] - p[1])).toFixed(0) + ' ms camera to screen · model ' +
       median(painted.map(p => p[2])).toFixed(0) + ' ms · ' + canvas.width + 'x' + canvas.height;
 }
@@ -276,7 +291,9 @@ function drawBlurredBackground(frame, matte, w, h) {
 }
 
 function configure(values) {
+  const modelChanged = values.model !== undefined && values.model !== settings.model;
   Object.assign(settings, values);
+  if (modelChanged && running && where === 'browser') chooseEngine();
   const url = settings.background && (settings.background.url || settings.background);
   if (settings.kind === 'replace' && !url) say('Choose a background image for "Image" first.');
   else if (message.textContent.startsWith('Choose a background')) say('');
@@ -287,9 +304,166 @@ function configure(values) {
   image.src = url;
 }
 
+// ---- the model in this browser (ONNX Runtime Web) ----------------------------------------------------------
+// The frame at the model's live size, padded bottom/right with grey 128 to its output stride, as RGB 0..255 in a
+// float32 NCHW tensor (normalisation is inside the exported graph), exactly as geometry.to_input() places it for
+// the server; the probability is cropped back, smoothed over time as temporal.py smooths it, and made a matte at
+// the threshold and softness as effects.alpha_from_prob() does.
+let where = 'browser', engine = null, enginePromise = null, ortModule = null, serverReason = '';
+const PAD = 128;
+// A module using one SIMD instruction (from wasm-feature-detect): WebAssembly.validate says whether SIMD is there.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
+                                   65, 0, 253, 15, 253, 98, 11]);
+
+function browserCanRun() {
+  if (typeof WebAssembly !== 'object' || !WebAssembly.validate) return 'this browser has no WebAssembly';
+  if (!WebAssembly.validate(SIMD_PROBE)) return 'this browser has no WebAssembly SIMD';
+  return '';
+}
+
+async function loadEngine(model) {
+  const missing = browserCanRun();
+  if (missing) throw new Error(missing);
+  const answer = await fetch(MODELS + 'config.json?' + new URLSearchParams({model}));
+  if (!answer.ok) throw new Error(await answer.text());
+  const info = await answer.json();
+  if (!info.browser) throw new Error(info.reason);
+  if (!ortModule) {
+    ortModule = await import(new URL('ort.wasm.min.mjs', RUNTIME).href);
+    ortModule.env.wasm.wasmPaths = RUNTIME.href;
+    ortModule.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(2, navigator.hardwareConcurrency || 1) : 1;
+  }
+  const session = await ortModule.InferenceSession.create(new URL(info.onnx, document.baseURI).href,
+                                                          {executionProviders: ['wasm']});
+  const threads = ortModule.env.wasm.numThreads;
+  return {model: info.model, session, config: info.config, previous: null,
+          describe: info.precision + ', ' + threads + (threads > 1 ? ' threads' : ' thread')};
+}
+
+// Where the model runs for the chosen model: here when asked and able, else the server, said in one line.
+async function chooseEngine() {
+  const model = settings.model || '';
+  if (whereSelect && whereSelect.value === 'server') { useServer(''); return; }
+  if (engine && engine.model === (model || engine.model)) { where = 'browser'; return; }
+  try {
+    enginePromise = enginePromise || loadEngine(model);
+    const loaded = await enginePromise;
+    if ((settings.model || '') !== model) return chooseEngine();  // the model changed meanwhile
+    engine = loaded;
+    longSide = engine.config.live_long_side;
+    where = 'browser';
+  } catch (error) {
+    useServer(error.message || String(error));
+  } finally {
+    enginePromise = null;
+  }
+}
+
+function useServer(reason) {
+  where = 'server';
+  engine = null;
+  serverReason = reason;
+  if (reason) say('The model runs on the server: ' + reason + '.');
+}
+
+async function segmentHere(slot, captured) {
+  const id = ++sent;
+  const current = engine;
+  try {
+    const started = performance.now();
+    const matte = await matteHere(current, slot.frame, settings.smoothing);
+    const modelMs = performance.now() - started;
+    if (current !== engine) { slot.busy = false; return; }  // the model changed while this frame ran
+    putMatte(slot, matte.alpha, matte.width, matte.height);
+    if (arrived(slot, id, captured, modelMs)) return;
+  } catch (error) {
+    useServer('the model failed in this browser (' + (error.message || error) + ')');
+  }
+  slot.busy = false;
+}
+
+// The frame's matte from the model in this browser: {alpha (Uint8Array), width, height, pixels (the RGBA the
+// model saw, for the parity test)}.
+async function matteHere(current, frame, smoothing) {
+  const scale = current.config.live_long_side / Math.max(frame.width, frame.height, current.config.live_long_side);
+  const w = Math.round(frame.width * scale), h = Math.round(frame.height * scale);
+  resize(small, w, h);
+  smallCtx.drawImage(frame, 0, 0, w, h);
+  const pixels = smallCtx.getImageData(0, 0, w, h).data;
+  return matteOfPixels(current, pixels, w, h, smoothing);
+}
+
+async function matteOfPixels(current, pixels, w, h, smoothing) {
+  const stride = current.config.output_stride;
+  const ph = Math.ceil(h / stride) * stride, pw = Math.ceil(w / stride) * stride, plane = ph * pw;
+  const input = new Float32Array(3 * plane).fill(PAD);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = 4 * (y * w + x), o = y * pw + x;
+      input[o] = pixels[i];
+      input[plane + o] = pixels[i + 1];
+      input[2 * plane + o] = pixels[i + 2];
+    }
+  }
+  const session = current.session;
+  const outputs = await session.run({[session.inputNames[0]]: new ortModule.Tensor('float32', input, [1, 3, ph, pw])});
+  const padded = outputs[session.outputNames[0]].data;
+  let prob = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) prob.set(padded.subarray(y * pw, y * pw + w), y * w);
+  prob = smoothed(current, prob, w, h, smoothing);
+  const threshold = settings.threshold === null ? current.config.threshold : Number(settings.threshold);
+  const softness = settings.kind === 'mask' ? 0 : Number(settings.softness);
+  const alpha = new Uint8Array(w * h);
+  for (let i = 0; i < alpha.length; i++) {
+    let a;
+    if (softness <= 0) a = prob[i] >= threshold ? 1 : 0;
+    else {
+      const t = Math.min(1, Math.max(0, (prob[i] - threshold) / softness + 0.5));
+      a = t * t * (3 - 2 * t);
+    }
+    alpha[i] = Math.floor(a * 255 + 0.5);
+  }
+  return {alpha, width: w, height: h, pixels};
+}
+
+// temporal.TemporalSmoother's "motion" method: w = weight * clip(1 - blur3x3(|prob - previous|) / 0.7, 0, 1).
+function smoothed(current, prob, w, h, weight) {
+  const previous = current.previous;
+  let out = prob;
+  if (weight > 0 && previous && previous.width === w && previous.height === h) {
+    const before = previous.data;
+    const reflect = (i, n) => (n === 1 ? 0 : i < 0 ? -i : i >= n ? 2 * n - 2 - i : i);  // OpenCV's default border
+    out = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let change = 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          const row = reflect(y + dy, h) * w;
+          for (let dx = -1; dx <= 1; dx++) change += Math.abs(prob[row + reflect(x + dx, w)] - before[row + reflect(x + dx, w)]);
+        }
+        const i = y * w + x, blend = weight * Math.min(1, Math.max(0, 1 - change / 9 / 0.7));
+        out[i] = blend * before[i] + (1 - blend) * prob[i];
+      }
+    }
+  }
+  current.previous = {data: out, width: w, height: h};
+  return out;
+}
+
 startButton.addEventListener('click', () => (running ? stop() : start()));
+if (whereSelect) whereSelect.addEventListener('change', () => { if (running) chooseEngine(); });
 // Leaving the Webcam tab hides the component: the camera is switched off rather than left filming unseen.
 new IntersectionObserver(() => { if (running && root.offsetParent === null) stop(); }).observe(root);
 cameraSelect.addEventListener('change', () => start(cameraSelect.value));
-window.portraitsegLive = {configure, start, stop, settings, compose};
+// For the browser tests and benchmarks/webcam_latency.py: where the model runs, and the browser's matte of given
+// pixels (RGBA at the live size, no smoothing) with the model the page runs.
+const state = () => ({where, reason: serverReason, engine: engine && engine.describe,
+                      liveSide: engine && engine.config.live_long_side});
+const matteOf = async (rgba, w, h) => {
+  if (!engine) await chooseEngine();
+  if (!engine) throw new Error(serverReason);
+  const result = await matteOfPixels({...engine, previous: null}, new Uint8ClampedArray(rgba), w, h, 0);
+  return Array.from(result.alpha);
+};
+window.portraitsegLive = {configure, start, stop, settings, compose, state, matteOf};
 if (window.portraitsegLivePending) configure(window.portraitsegLivePending);

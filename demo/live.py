@@ -4,6 +4,8 @@ canvas (``live.js``), so only small images travel and the server does little but
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import io
 import threading
@@ -27,6 +29,8 @@ from portraitseg.temporal import DEFAULT_SMOOTHING, TemporalSmoother
 MAX_FRAME_BYTES = 2_000_000
 MAX_FRAME_SIDE = 1024
 MAX_STREAMS = 64  # smoothing state kept for this many recent viewers
+MAX_BODIES_IN_PROGRESS = 32  # frames being received at once, server-wide: at most 64 MB held for bodies
+BODY_TIMEOUT_S = 10.0  # a frame's body must arrive within this
 ROUTE = "/portraitseg/live"
 SCRIPT = Path(__file__).with_name("live.js")
 
@@ -43,18 +47,57 @@ class FrameTooLarge(LiveRequestError):
     status = 413
 
 
-async def read_body(request: Request, limit: int = MAX_FRAME_BYTES) -> bytes:
+class FrameTimeout(LiveRequestError):
+    """A body that did not arrive within :data:`BODY_TIMEOUT_S` (answered with HTTP 408)."""
+
+    status = 408
+
+
+class ServerBusy(LiveRequestError):
+    """More bodies in progress than :data:`MAX_BODIES_IN_PROGRESS` (answered with HTTP 503, nothing read)."""
+
+    status = 503
+
+
+class BodiesInProgress:
+    """How many frame bodies the server is reading at once, across all viewers (one event loop: no lock)."""
+
+    def __init__(self, limit: int = MAX_BODIES_IN_PROGRESS) -> None:
+        self.limit, self.count = limit, 0
+
+    @contextlib.contextmanager
+    def slot(self):
+        if self.count >= self.limit:
+            raise ServerBusy(f"the server is receiving {self.count} frames already; try again in a moment")
+        self.count += 1
+        try:
+            yield
+        finally:
+            self.count -= 1
+
+
+BODIES = BodiesInProgress()
+
+
+async def read_body(request: Request, limit: int = MAX_FRAME_BYTES, bodies: BodiesInProgress = BODIES,
+                    timeout: float = BODY_TIMEOUT_S) -> bytes:
     """The request body, refused by its Content-Length before reading, or as soon as more than ``limit`` bytes have
-    arrived (chunked bodies too), so a huge body never sits in memory."""
+    arrived (chunked bodies too), so a huge body never sits in memory; refused when the whole server is already
+    reading ``bodies.limit`` bodies, and given up after ``timeout`` seconds, so stalled uploads cannot pile up."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise FrameTooLarge(f"frame of {declared} bytes is over the {limit} byte limit")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise FrameTooLarge(f"frame of over {limit} bytes is over the {limit} byte limit")
-        chunks.append(chunk)
+    with bodies.slot():
+        try:
+            async with asyncio.timeout(timeout):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise FrameTooLarge(f"frame of over {limit} bytes is over the {limit} byte limit")
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise FrameTimeout(f"the frame did not arrive within {timeout:g} s") from None
     return b"".join(chunks)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -13,7 +14,6 @@ from portraitseg.effects import Effect
 from portraitseg.image_io import WORKING_MAX_PIXELS, read_image
 from portraitseg.segmenter import Segmenter
 from portraitseg.temporal import TemporalSmoother
-from portraitseg.thresholds import mask_uint8
 
 DEMO_MAX_PIXELS = WORKING_MAX_PIXELS  # larger uploads are processed at this size: a peak of well under 1.5 GB each
 
@@ -29,8 +29,35 @@ class PhotoResult:
     model_ms: float
     total_ms: float
 
-    def mask(self, threshold: float) -> np.ndarray:
-        return mask_uint8(self.prob, threshold)
+
+@dataclass
+class KeptPhoto:
+    """A segmented photo kept on disk (its picture and float16 probability as ``.npy`` files in ``folder``) for
+    new effects without running the model again: a session's results cost the server disk, not memory."""
+
+    name: str
+    folder: Path
+    model_ms: float
+    total_ms: float
+    width: int
+    height: int
+
+    @classmethod
+    def save(cls, result: PhotoResult, folder: Path) -> "KeptPhoto":
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "image.npy", result.image)
+        np.save(folder / "prob.npy", result.prob.astype(np.float16))
+        height, width = result.image.shape[:2]
+        return cls(result.name, folder, result.model_ms, result.total_ms, width, height)
+
+    def exists(self) -> bool:
+        return (self.folder / "prob.npy").is_file()
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the picture, its probability as float32); marks the result as used: its request's folder, which the
+        expiry looks at, starts its time again."""
+        os.utime(self.folder.parent)
+        return np.load(self.folder / "image.npy"), np.load(self.folder / "prob.npy").astype(np.float32)
 
 
 def process_photo(path: str | Path, segmenter: Segmenter, max_pixels: int = DEMO_MAX_PIXELS) -> PhotoResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import functools
 import os
 import shutil
@@ -13,17 +12,25 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 from PIL import Image
+from starlette.middleware import Middleware
 
+from portraitseg.demo.browser import MODELS_ROUTE, RUNTIME_ROUTE, CrossOriginIsolation, add_browser_routes
 from portraitseg.demo.examples import example_paths
 from portraitseg.demo.live import ROUTE, SCRIPT, LiveMattes, add_live_route
 from portraitseg.demo.models import ModelChoices
-from portraitseg.demo.processing import DEMO_MAX_PIXELS, process_photo
+from portraitseg.demo.processing import DEMO_MAX_PIXELS, KeptPhoto, process_photo
+from portraitseg.demo.tempspace import claim, exit_cleanly_on_sigterm
+from portraitseg.demo.uploads import MAX_UPLOAD_REQUEST_BYTES, UploadBudget
 from portraitseg.effects import DEFAULT_COLOR, Effect
 from portraitseg.errors import EffectError, PortraitsegError
 from portraitseg.temporal import DEFAULT_SMOOTHING
+from portraitseg.thresholds import mask_uint8
 
 MAX_FILE_SIZE = "15mb"
+MAX_PHOTOS_PER_REQUEST = 8
+MAX_REQUEST_BYTES = MAX_UPLOAD_REQUEST_BYTES
 RESULT_TTL_S = 600
+PHOTO_WORK = "photo-work"  # one concurrency limit shared by every handler that composes photos: 2 at once
 CSS = """
 #timing table { display: block; overflow-x: auto; max-width: 100%; }
 #timing th, #timing td { white-space: nowrap; }
@@ -32,8 +39,11 @@ CSS = """
 
 def live_html(long_side: int) -> str:
     """The live component's markup; ``long_side``: the default model's live size (each matte's answer updates it)."""
-    return f"""<div class="live" data-long-side="{long_side}" data-endpoint="{ROUTE.lstrip('/')}">
+    return f"""<div class="live" data-long-side="{long_side}" data-endpoint="{ROUTE.lstrip('/')}"
+data-models="{MODELS_ROUTE.lstrip('/')}/" data-runtime="{RUNTIME_ROUTE.lstrip('/')}/">
 <div class="live-bar"><button class="live-start" type="button">Start camera</button>
+<select class="live-where" aria-label="Where the model runs"><option value="browser" selected>Model in this browser
+</option><option value="server">Model on the server</option></select>
 <select class="live-camera" aria-label="Camera" hidden></select></div>
 <p class="live-message" role="status" hidden></p>
 <div class="live-view"><canvas class="live-output"></canvas>
@@ -59,9 +69,10 @@ LIVE_CONFIGURE = """(model, kind, threshold, softness, blur, color, background, 
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
          "painted or replaced.")
 PRIVACY = (f"Photos and webcam frames (scaled to the model's live size, a few hundred pixels) are sent to the server "
-           f"that runs this page, processed in memory and not stored; the result files offered for download are "
-           f"deleted after {RESULT_TTL_S // 60} minutes and when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} "
-           f"megapixels are processed at that size.")
+           f"that runs this page. Webcam frames are processed in memory and not stored; uploaded photos and their "
+           f"results are kept on the server's disk for {RESULT_TTL_S // 60} minutes (for new looks and the downloads), "
+           f"then deleted, and all of them when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} megapixels "
+           f"are processed at that size; at most {MAX_PHOTOS_PER_REQUEST} photos at a time.")
 
 
 def name_unreadable_uploads(component: gr.Image) -> gr.Image:
@@ -121,62 +132,69 @@ def control_visibility(kind: str):
 
 class PhotoHandlers:
     """The Photos tab's event handlers: segment uploads, recompose kept results with a new effect, show one photo
-    before and after. Results are written as PNG downloads under ``result_dir`` (old ones forgotten)."""
+    before and after. Kept results and the pictures shown are files under ``result_dir`` (forgotten after
+    :data:`RESULT_TTL_S`); one photo at a time is in memory."""
 
     def __init__(self, models: ModelChoices, result_dir: Path) -> None:
         self.models = models
         self.result_dir = result_dir
 
     def show(self, results: dict, effect: Effect):
-        """Gallery, masks, before/after slider and download files for the kept results."""
+        """Gallery, masks, before/after slider and download files for the kept results, written one photo at a
+        time."""
         forget_old_results(self.result_dir)
         if not results:
             return [], [], None, [], ""
+        if not all(kept.exists() for kept in results.values()):
+            raise gr.Error(f"These results were deleted after {RESULT_TTL_S // 60} minutes; press Segment again.",
+                           print_exception=False)
         request_dir = Path(tempfile.mkdtemp(dir=self.result_dir))
-        shown, masks, files = [], [], []
-        for number, result in enumerate(results.values()):
-            prob = result.prob.astype(np.float32)
-            picture = effect.preview(result.image, prob)
-            shown.append((picture, result.name))
-            masks.append((result.mask(effect.threshold), result.name))
-            stem = Path(result.name).stem
-            for suffix, array in (("composite", picture if effect.kind != "cutout" else None),
-                                  ("cutout", Effect("cutout", effect.threshold, effect.softness)(result.image, prob))):
-                if array is not None:  # a folder per photo: two uploads may share a file name
-                    path = request_dir / str(number) / f"{stem}_{suffix}.png"
-                    path.parent.mkdir(exist_ok=True)
-                    Image.fromarray(array).save(path)
-                    files.append(str(path))
-        first = next(iter(results.values()))
-        rows = "\n".join(f"| {r.name} | {r.image.shape[1]}x{r.image.shape[0]} | {r.model_ms:.0f} ms | "
-                         f"{r.total_ms:.0f} ms |" for r in results.values())
+        shown, masks, files, first = [], [], [], None
+        for number, kept in enumerate(results.values()):
+            image, prob = kept.load()
+            folder = request_dir / str(number)  # a folder per photo: two uploads may share a file name
+            folder.mkdir()
+            stem = Path(kept.name).stem
+            picture = effect.preview(image, prob)
+            shown.append((save_png(folder / f"{stem}_preview.png", picture), kept.name))
+            masks.append((save_png(folder / f"{stem}_mask.png", mask_uint8(prob, effect.threshold)), kept.name))
+            if effect.kind != "cutout":
+                files.append(save_png(folder / f"{stem}_composite.png", picture))
+            files.append(save_png(folder / f"{stem}_cutout.png",
+                                  Effect("cutout", effect.threshold, effect.softness)(image, prob)))
+            if first is None:
+                first = (save_png(folder / f"{stem}_before.png", image), shown[0][0])
+        rows = "\n".join(f"| {k.name} | {k.width}x{k.height} | {k.model_ms:.0f} ms | {k.total_ms:.0f} ms |"
+                         for k in results.values())
         table = "| photo | size | model | whole |\n|---|---|---|---|\n" + rows
-        return shown, masks, (first.image, shown[0][0]), files, table
+        return shown, masks, first, files, table
 
     def segment_photos(self, files, results, model_name, kind, threshold, softness, blur, color, image_path):
-        """Run the model on the photos not seen yet (each bad file gets its own message), then compose all."""
+        """Run the model on the photos not seen yet (each bad file gets its own message), keep the results on
+        disk, then compose all."""
         if not files:
             gr.Warning("Add one or more photos first.")
             return {}, [], [], None, [], ""
+        check_request(files)
         try:
             segmenter = self.models.get(model_name)
             effect = make_effect(kind, threshold, softness, blur, color, image_path)
         except PortraitsegError as exc:
             raise gr.Error(user_message(exc, image_path or ""), print_exception=False) from None
-        kept = {f: r for f, r in (results or {}).items() if f in files}
+        kept = {f: r for f, r in (results or {}).items() if f in files and r.exists()}
         failed = []
-        for f in files:
+        keep_dir = Path(tempfile.mkdtemp(dir=self.result_dir))
+        for number, f in enumerate(files):
             if f not in kept:
                 try:
-                    result = process_photo(f, segmenter)
-                    result.prob = result.prob.astype(np.float16)  # half the memory a kept result holds
-                    kept[f] = result
+                    kept[f] = KeptPhoto.save(process_photo(f, segmenter), keep_dir / str(number))
                 except PortraitsegError as exc:
                     failed.append(user_message(exc, f))
         if not kept:  # nothing to show: an error, so API clients get the message the page shows
             raise gr.Error(" ".join(failed), print_exception=False)
         for message in failed:
             gr.Warning(message)
+        kept = {f: kept[f] for f in files if f in kept}  # in the order of the upload
         return (kept, *self.show(kept, effect))
 
     def recompose(self, results, kind, threshold, softness, blur, color, image_path):
@@ -189,9 +207,28 @@ class PhotoHandlers:
         return self.show(results or {}, effect)
 
     def before_after(self, results, kind, threshold, softness, blur, color, image_path, event: gr.SelectData):
-        result = list((results or {}).values())[event.index]
+        kept = list((results or {}).values())[event.index]
+        if not kept.exists():
+            raise gr.Error("This result was deleted; press Segment again.", print_exception=False)
+        image, prob = kept.load()
         effect = make_effect(kind, threshold, softness, blur, color, image_path)
-        return result.image, effect.preview(result.image, result.prob.astype(np.float32))
+        return image, effect.preview(image, prob)
+
+
+def check_request(files: list[str]) -> None:
+    """Refuse a request over :data:`MAX_PHOTOS_PER_REQUEST` photos or :data:`MAX_REQUEST_BYTES` in all."""
+    if len(files) > MAX_PHOTOS_PER_REQUEST:
+        raise gr.Error(f"{len(files)} photos: at most {MAX_PHOTOS_PER_REQUEST} at a time, please.",
+                       print_exception=False)
+    total = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+    if total > MAX_REQUEST_BYTES:
+        raise gr.Error(f"{total / 2**20:.0f} MB of photos: at most {MAX_REQUEST_BYTES // 2**20} MB at a time, please.",
+                       print_exception=False)
+
+
+def save_png(path: Path, array: np.ndarray) -> str:
+    Image.fromarray(array).save(path)
+    return str(path)
 
 
 def look_controls(models: ModelChoices):
@@ -234,17 +271,20 @@ def photos_tab(handlers: PhotoHandlers, model: gr.Dropdown, effect_inputs: list)
     gr.Examples([[[str(p)]] for p in example_paths()], inputs=[files], label="Example photos")
     shown = [composites, masks, compare, downloads, timing]
     run.click(handlers.segment_photos, [files, results, model, *effect_inputs], [results, *shown], api_name="segment",
-              concurrency_limit=2)
+              concurrency_limit=2, concurrency_id=PHOTO_WORK)
     gr.on([kind.change, threshold.release, softness.release, blur.release, color.change, image.change],
-          handlers.recompose, [results, *effect_inputs], shown, api_visibility="undocumented", show_progress="minimal")
+          handlers.recompose, [results, *effect_inputs], shown, api_visibility="undocumented", show_progress="minimal",
+          concurrency_limit=2, concurrency_id=PHOTO_WORK)
     model.change(lambda: ({}, [], [], None, [], ""), None, [results, *shown], api_visibility="undocumented")
-    composites.select(handlers.before_after, [results, *effect_inputs], compare, api_visibility="undocumented")
+    composites.select(handlers.before_after, [results, *effect_inputs], compare, api_visibility="undocumented",
+                      concurrency_limit=2, concurrency_id=PHOTO_WORK)
 
 
 def webcam_tab(models: ModelChoices) -> gr.Slider:
     """The live page (model on the server, effect drawn in the browser); returns its smoothing slider."""
-    gr.Markdown("The frame is segmented on the server at the model's live size; the background effect is "
-                "drawn in your browser. The Look settings below apply.")
+    gr.Markdown("The model runs in your browser (ONNX Runtime Web): no frame leaves your computer. Where your "
+                "browser cannot run it, or you choose so, the frame is segmented on the server at the model's live "
+                "size. The background effect is drawn in your browser either way; the Look settings below apply.")
     gr.HTML(live_html(models.live_long_side(models.default)), elem_id="live", js_on_load=SCRIPT.read_text(),
             css_template=LIVE_CSS, apply_default_css=False)
     return gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing", elem_id="smoothing",
@@ -254,8 +294,8 @@ def webcam_tab(models: ModelChoices) -> gr.Slider:
 def build_app(models: ModelChoices | None = None) -> gr.Blocks:
     """Build the Blocks app (not launched). ``models`` defaults to the bundled zoo."""
     models = models or ModelChoices()
-    result_dir = Path(tempfile.mkdtemp(prefix="portraitseg-demo-"))
-    atexit.register(shutil.rmtree, result_dir, ignore_errors=True)
+    result_dir = claim() / "results"
+    result_dir.mkdir(exist_ok=True)
     with gr.Blocks(title="portraitseg", delete_cache=(300, 600)) as app:
         gr.Markdown(INTRO)
         gr.Markdown(PRIVACY, elem_id="privacy")
@@ -281,9 +321,12 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
     """Serve the page; the start-up message speaks to command-line users (Gradio's own mentions ``launch()``)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    exit_cleanly_on_sigterm()
+    app_kwargs = {"middleware": [Middleware(UploadBudget), Middleware(CrossOriginIsolation)]}
     app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, show_error=True,
-               footer_links=["api"], quiet=True, prevent_thread_lock=True, css=CSS, **kwargs)
+               footer_links=["api"], quiet=True, prevent_thread_lock=True, css=CSS, app_kwargs=app_kwargs, **kwargs)
     add_live_route(app.server_app, app.live_mattes)
+    add_browser_routes(app.server_app, app.live_mattes.models)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Serving the demo at http://{shown}:{app.server_port}/ (Ctrl-C stops)"
           + (f"; public link: {app.share_url}" if share and app.share_url else

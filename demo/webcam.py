@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from portraitseg.atomic import same_file
 from portraitseg.demo.processing import StreamState, process_frame
 from portraitseg.effects import Effect
 from portraitseg.errors import PortraitsegError
@@ -67,6 +68,8 @@ def run_webcam(segmenter: Segmenter, source: str = "0", effect: Effect | None = 
     Cameras are mirrored by default (a mirror is what people expect to see), files are not."""
     effect = effect or Effect("blur", softness=0.2)
     mirror = source.isdigit() if mirror is None else mirror
+    if output and same_file(source, output):
+        raise PortraitsegError(f"the output {output} is the source video itself; write the result to another file")
     if show:
         check_window_support()
     capture = open_source(source)

@@ -42,10 +42,12 @@ def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) 
         split_path = Path(split) if Path(split).is_absolute() else root / split
         if not split_path.is_file():
             raise PortraitsegError(f"split file not found: {split_path}")
-        stems = [Path(line.strip()).stem for line in split_path.read_text().splitlines() if line.strip()]
-        missing = [s for s in stems if s not in by_stem]
-        if missing:
-            raise PortraitsegError(f"{split_path}: {len(missing)} listed images not in {images_dir}: {missing[:5]}")
+        stems = [Path(line.strip()).stem for line in split_path.read_text(errors="replace").splitlines()
+                 if line.strip()]
+        missing = sum(s not in by_stem for s in stems)
+        if missing:  # counted, not quoted: a split is a list of the set's names, not any file's lines to print
+            raise PortraitsegError(f"{split_path}: {missing} of its {len(stems)} lines name no image in {images_dir}; "
+                                   "a split lists one image name per line")
     else:
         stems = sorted(by_stem)
     ignore_dir = root / "ignore"

@@ -113,33 +113,75 @@ def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spi
     from portraitseg.zoo.onnx_contract import config_from_onnx_metadata
     from portraitseg.zoo.runtimes.onnx_backend import OnnxBackend
 
+    config = None if path.suffix == ".onnx" else ModelConfig.load(path)  # a bad config is refused before any read
     onnx_path = _onnx_file(path, device, precision)
+    check_model_size(onnx_path)
     runner = OnnxBackend(onnx_path, device, threads, spin)
-    if path.suffix == ".onnx":  # a bare ONNX file describes itself; in a checkpoint folder config.json rules
-        config, name = config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem
-    else:
-        config, name = ModelConfig.load(path), path.name
-    return Segmenter.from_config(runner, config, name, edges)
+    if config is None:  # a bare ONNX file describes itself; in a checkpoint folder config.json rules
+        return Segmenter.from_config(runner, config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem,
+                                     edges)
+    if "portraitseg.config" in runner.metadata:
+        exported = config_from_onnx_metadata(runner.metadata, str(onnx_path))
+        if exported.architecture_dict() != config.architecture_dict():
+            raise CheckpointError(f"{path}: config.json describes another network than {onnx_path.name} holds "
+                                  f"({_architecture_difference(config, exported)}); export the checkpoint again")
+    return Segmenter.from_config(runner, config, path.name, edges)
+
+
+def _architecture_difference(config, exported) -> str:
+    ours, theirs = config.architecture_dict(), exported.architecture_dict()
+    return "; ".join(f"{key}: {ours[key]!r} against {theirs[key]!r}" for key in ours if ours[key] != theirs[key])
+
+
+def check_model_size(path: Path) -> None:
+    """Refuse a model file larger than any model of :data:`MAX_PARAMETERS` float32 parameters could be (plus room
+    for its graph and header), before a byte of it is read."""
+    from portraitseg.zoo.config import MAX_PARAMETERS
+
+    limit = MAX_PARAMETERS * 4 + _MODEL_FILE_SLACK
+    size = path.stat().st_size
+    if size > limit:
+        raise CheckpointError(f"{path} is {size / 2**20:,.0f} MiB, larger than a model of {MAX_PARAMETERS:,} "
+                              f"parameters (the most this project loads) can be ({limit / 2**20:,.0f} MiB)")
+
+
+_MODEL_FILE_SLACK = 16 * 2**20
+_HASH_CHUNK = 2**20
 
 
 def _cached_export(checkpoint: Path) -> Path:
-    """Export a checkpoint that ships no float ONNX file once, into a cache keyed by its weights' hash."""
+    """Export a checkpoint that ships no float ONNX file once, into a cache keyed by its weights' hash. The config,
+    the weights' size and (where torch is installed) their header are checked before the weights are read, and
+    they are hashed a chunk at a time."""
     import hashlib
     import os
 
-    from portraitseg.zoo.checkpoint import load_checkpoint
     from portraitseg.zoo.config import CONFIG_NAME
     from portraitseg.zoo.onnx_contract import WEIGHTS_NAME
-    from portraitseg.zoo.export import export_onnx
 
     weights = checkpoint / WEIGHTS_NAME
     if not weights.is_file():
         raise CheckpointError(f"{weights} not found")
-    digest = hashlib.sha256(weights.read_bytes() + (checkpoint / CONFIG_NAME).read_bytes()).hexdigest()[:16]
+    check_model_size(weights)
+    if importlib.util.find_spec("torch") is not None:
+        from portraitseg.zoo.checkpoint import check_safetensors_header
+        from portraitseg.zoo.config import ModelConfig
+        from portraitseg.zoo.model import expected_state
+
+        config = ModelConfig.load(checkpoint)
+        check_safetensors_header(weights, expected_state(config, str(checkpoint / CONFIG_NAME)))
+    digest = hashlib.sha256()
+    for part in (weights, checkpoint / CONFIG_NAME):
+        with part.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+                digest.update(chunk)
     cache = Path(os.environ.get("PORTRAITSEG_CACHE", Path.home() / ".cache" / "portraitseg")) / "onnx"
-    target = cache / f"{digest}.onnx"
+    target = cache / f"{digest.hexdigest()[:16]}.onnx"
     if not target.is_file():
         require("torch", f"exporting {checkpoint} to ONNX (it ships no model.onnx)")
+        from portraitseg.zoo.checkpoint import load_checkpoint
+        from portraitseg.zoo.export import export_onnx
+
         net, config = load_checkpoint(checkpoint)
         export_onnx(net, config, target)
     return target

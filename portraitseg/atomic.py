@@ -26,6 +26,14 @@ def writable_path(path: str | Path, folder: bool = False) -> Path:
     return path
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one existing file, whatever the spelling, links or hard links."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` and move the result onto ``path`` only once it is complete and on disk."""
     path = Path(path)

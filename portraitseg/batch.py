@@ -179,12 +179,14 @@ def run(job: BatchJob) -> dict[str, int]:
     """Run the job; returns the counts of written, kept and failed images."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from tqdm.auto import tqdm
 
     from portraitseg.api import load
-    from portraitseg.storage import move, open_output
+    from portraitseg.storage import is_folder, move, open_temporary, remove
 
     output = job.output if is_uri(job.output) else str(Path(job.output).expanduser().resolve())
+    manifest = f"{output}/{MANIFEST_NAME}"
+    if is_folder(manifest):
+        raise PortraitsegError(f"{manifest} is a folder: the manifest is written there; move it away")
     earlier = _earlier_rows(output)
     sources = [path for spec in job.inputs for path in list_inputs(spec) if path not in earlier]  # not our outputs
     if not sources:
@@ -198,21 +200,32 @@ def run(job: BatchJob) -> dict[str, int]:
     kept = [_kept_row(s, t, earlier) for s, t in pairs if folder_and_name(t)[1] in existing]
     counts = {"written": 0, "kept": len(kept), "failed": 0}
     schema = manifest_schema()
-    partial = f"{output}/{MANIFEST_NAME}.partial"
-    with open_output(partial) as sink, pq.ParquetWriter(sink, schema) as writer:
-        if kept:
-            writer.write_table(pa.Table.from_pylist(kept, schema=schema))
-        quiet = contextlib.nullcontext() if _verbose() else native_stderr_into(Path(RAY_DRIVER_LOG))
-        with quiet:
+    sink, partial = open_temporary(manifest)
+    try:
+        with sink, pq.ParquetWriter(sink, schema) as writer:
+            if kept:
+                writer.write_table(pa.Table.from_pylist(kept, schema=schema))
             if todo:
-                actors, batches = _segment_on_ray(job, todo, options)
-                with tqdm(total=len(todo), desc=f"batch ({actors} actors)", unit="img",
-                          disable=not job.progress) as bar:
-                    for batch in batches:
-                        table = batch.select(list(MANIFEST_COLUMNS)).cast(schema)
-                        writer.write_table(table)
-                        for status in table.column("status").to_pylist():
-                            counts[status] += 1
-                        bar.update(table.num_rows)
-    move(partial, f"{output}/{MANIFEST_NAME}")
+                _write_results(job, todo, options, writer, counts)
+        move(partial, manifest)
+    except BaseException:
+        remove(partial)  # an interrupted manifest is never read: the outputs themselves say what is done
+        raise
     return counts
+
+
+def _write_results(job: BatchJob, todo: list[tuple[str, str]], options: dict[str, Any], writer,
+                   counts: dict[str, int]) -> None:
+    """Segment ``todo`` on Ray, writing each batch's manifest rows as they arrive and counting their statuses."""
+    from tqdm.auto import tqdm
+
+    quiet = contextlib.nullcontext() if _verbose() else native_stderr_into(Path(RAY_DRIVER_LOG))
+    with quiet:
+        actors, batches = _segment_on_ray(job, todo, options)
+        with tqdm(total=len(todo), desc=f"batch ({actors} actors)", unit="img", disable=not job.progress) as bar:
+            for batch in batches:
+                table = batch.select(list(MANIFEST_COLUMNS)).cast(writer.schema)
+                writer.write_table(table)
+                for status in table.column("status").to_pylist():
+                    counts[status] += 1
+                bar.update(table.num_rows)

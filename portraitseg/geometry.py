@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from portraitseg.bands import grow_rows, row_bands
+
 
 PAD_VALUE = 128  # mid-grey, in training and serving alike
 # Training labels are uint8: 0 background, 255 person, IGNORE_LABEL where neither is known (VOC's void band along
@@ -72,11 +74,15 @@ def to_input(image: np.ndarray, fit: Fit) -> np.ndarray:
     return letterbox(image, fit).transpose(2, 0, 1).astype(np.float32)
 
 
-def to_original(prob: np.ndarray, fit: Fit) -> np.ndarray:
-    """Model output (padded_h, padded_w) -> float32 probability at the original image size."""
+def to_original(prob: np.ndarray, fit: Fit, dtype: type = np.float32) -> np.ndarray:
+    """Model output (padded_h, padded_w) -> probability at the original image size, bilinear, a band of rows at
+    a time into an array of ``dtype``."""
     crop = np.ascontiguousarray(prob[: fit.height, : fit.width], dtype=np.float32)
     h, w = fit.original
-    return cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = np.empty((h, w), dtype)
+    for rows in row_bands(h, w):
+        out[rows] = grow_rows(crop, h, w, rows)
+    return out
 
 
 def cover_crop(image: np.ndarray, mask: np.ndarray | None, canvas: tuple[int, int], rng: np.random.Generator):

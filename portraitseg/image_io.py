@@ -12,7 +12,9 @@ from typing import Union
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from portraitseg.bands import row_bands
 from portraitseg.errors import ImageReadError
+from portraitseg.truncated import check_complete
 
 ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Image.Image]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -20,9 +22,6 @@ MAX_PIXELS = 100_000_000
 # the size full-size work is brought down to where a whole photo need not be kept (backgrounds, demo uploads)
 WORKING_MAX_PIXELS = 16_000_000
 _EXIF_ORIENTATION = 0x0112
-_ORIENTATION_OPS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-                    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270,
-                    7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
 
 
 def read_image(source: ImageInput, max_pixels: int | None = None) -> np.ndarray:
@@ -101,13 +100,14 @@ def _decode(source: Path | io.BytesIO, path: object, max_pixels: int | None) -> 
             with Image.open(source) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
+                check_complete(im.fp, _size_of(source), im.format, im.width, im.height, path)
                 if max_pixels and im.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale where enough
                     scale = (max_pixels / (im.width * im.height)) ** 0.5
                     im.draft("RGB", (int(im.width * scale), int(im.height * scale)))
                 im.load()
-                op = _ORIENTATION_OPS.get(im.getexif().get(_EXIF_ORIENTATION))
-                im = _reduce(im, max_pixels)
-                return _pil_to_rgb8(im.transpose(op) if op is not None else im)
+                orientation = im.getexif().get(_EXIF_ORIENTATION)
+                rgb = _pil_to_rgb8(_reduce(im, max_pixels))
+        return orient(rgb, orientation)
     except ImageReadError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
@@ -116,41 +116,73 @@ def _decode(source: Path | io.BytesIO, path: object, max_pixels: int | None) -> 
         raise ImageReadError(f"{path}: corrupt or truncated image ({exc})") from exc
 
 
+def _size_of(source: Path | io.BytesIO) -> int:
+    return source.getbuffer().nbytes if isinstance(source, io.BytesIO) else source.stat().st_size
+
+
 def _pil_to_rgb8(im: Image.Image) -> np.ndarray:
+    """A decoded PIL image as uint8 RGB, converted a strip of rows at a time (no full-size converted or float
+    copy is ever made beside the result)."""
+    peak = None
     if im.mode in {"I;16", "I;16B", "I;16L", "I", "F"}:
-        return to_rgb8(np.asarray(im))
-    if im.mode in {"RGBA", "LA", "PA"} or (im.mode == "P" and "transparency" in im.info):
-        im = im.convert("RGBA")
-    return to_rgb8(np.asarray(im.convert("RGB") if im.mode not in {"RGB", "RGBA", "L"} else im))
+        convert, peak = None, im.getextrema()[1]
+    elif im.mode in {"RGBA", "LA", "PA"} or (im.mode == "P" and "transparency" in im.info):
+        convert = "RGBA"
+    else:
+        convert = None if im.mode in {"RGB", "L"} else "RGB"
+    out = np.empty((im.height, im.width, 3), np.uint8)
+    for rows in row_bands(im.height, im.width):
+        strip = im.crop((0, rows.start, im.width, rows.stop))
+        out[rows] = to_rgb8(np.asarray(strip.convert(convert) if convert else strip), peak)
+    return out
 
 
-def to_rgb8(array: np.ndarray) -> np.ndarray:
+def orient(array: np.ndarray, orientation: int | None) -> np.ndarray:
+    """``array`` (H, W[, C]) turned as an EXIF ``orientation`` (1 to 8) says the picture is to be shown."""
+    turned = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+              5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+              8: lambda a: np.rot90(a, 1)}.get(orientation)
+    return array if turned is None else np.ascontiguousarray(turned(array))
+
+
+def to_rgb8(array: np.ndarray, peak: float | None = None) -> np.ndarray:
     """Convert an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array of uint8, uint16, int or float to uint8 RGB.
 
     16-bit data is scaled by 1/257; floats are taken as [0, 1] when their maximum is at most 1, else [0, 255];
-    an alpha channel is dropped (the colour underneath is kept).
+    an alpha channel is dropped (the colour underneath is kept). ``peak``: the maximum of the whole picture
+    when ``array`` is a strip of it. Large arrays are converted a band of rows at a time.
     """
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
-    if array.ndim == 2:
-        array = np.repeat(array[..., None], 3, axis=2)
-    if array.ndim != 3 or array.shape[2] not in (3, 4):
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ImageReadError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image array, got shape {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ImageReadError(f"the image is empty (shape {array.shape})")
-    array = array[..., :3]
+    if array.dtype == np.uint8 and array.ndim == 3:
+        return np.ascontiguousarray(array[..., :3])
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) or np.iscomplexobj(array):
+        raise ImageReadError(f"unsupported image dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ImageReadError("the image array holds NaN or infinite values")
+    if peak is None and array.dtype not in (np.uint8, np.uint16, bool):
+        peak = array.max()
+    out = np.empty((*array.shape[:2], 3), np.uint8)
+    for rows in row_bands(*array.shape[:2]):
+        band = _band_to_uint8(array[rows] if array.ndim == 2 else array[rows, :, :3], peak)
+        out[rows] = band if band.ndim == 3 else band[..., None]
+    return out
+
+
+def _band_to_uint8(array: np.ndarray, peak: float | None) -> np.ndarray:
     if array.dtype == np.uint8:
-        return np.ascontiguousarray(array)
-    if array.dtype == np.uint16 or (np.issubdtype(array.dtype, np.integer) and array.max() > 255):
-        return np.ascontiguousarray((array.astype(np.float32) / 257.0 + 0.5).clip(0, 255).astype(np.uint8))
+        return array
+    if array.dtype == bool:
+        return array.view(np.uint8) * np.uint8(255)
+    if array.dtype == np.uint16 or (np.issubdtype(array.dtype, np.integer) and peak > 255):
+        return (array.astype(np.float32) / 257.0 + 0.5).clip(0, 255).astype(np.uint8)
     if np.issubdtype(array.dtype, np.floating):
-        if not np.isfinite(array).all():
-            raise ImageReadError("the image array holds NaN or infinite values")
-        scale = 255.0 if array.max() <= 1.0 else 1.0
-        return np.ascontiguousarray((array * scale + 0.5).clip(0, 255).astype(np.uint8))
-    if np.issubdtype(array.dtype, np.integer) or array.dtype == bool:
-        return np.ascontiguousarray(array.astype(np.uint8) * (255 if array.dtype == bool else 1))
-    raise ImageReadError(f"unsupported image dtype {array.dtype}")
+        return (array * (255.0 if peak <= 1.0 else 1.0) + 0.5).clip(0, 255).astype(np.uint8)
+    return array.astype(np.uint8)
 
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:
@@ -177,8 +209,7 @@ def orient_like(path: str | os.PathLike, array: np.ndarray) -> np.ndarray:
     """Apply the EXIF orientation of the image at ``path`` to ``array`` (a label mask drawn on the image's stored
     pixels), so it lines up with the image as :func:`read_image` returns it."""
     with Image.open(path) as im:
-        op = _ORIENTATION_OPS.get(im.getexif().get(_EXIF_ORIENTATION))
-    return array if op is None else np.asarray(Image.fromarray(array).transpose(op))
+        return orient(array, im.getexif().get(_EXIF_ORIENTATION))
 
 
 def list_images(paths: list[str | os.PathLike]) -> list[Path]:

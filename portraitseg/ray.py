@@ -62,7 +62,8 @@ class Segment:
         return {"num_gpus": 1, "num_cpus": 1} if wants_cuda(device) else {"num_cpus": threads or 1}
 
     def process(self, image: Any) -> tuple[np.ndarray, float]:
-        """One image (array, path or bytes) -> (the effect's result, the person share)."""
+        """One image (array, path or bytes) -> (the effect's result, the person share); the photo and its
+        probability are let go on return, before the result is encoded."""
         rgb = read_image(image)
         prob = self.segmenter(rgb)
         return self.effect(rgb, prob), float(person_mask(prob, self.threshold).mean())
@@ -101,11 +102,11 @@ class SegmentFiles(Segment):
                 if exists(target):
                     row.update(status="kept")
                 else:
-                    rgb = read_image_bytes(read_bytes(source), source) if is_uri(source) else read_image(source)
-                    result, share = self.process(rgb)
+                    result, share = self.process(read_image_bytes(read_bytes(source), source) if is_uri(source)
+                                                 else source)
                     data = png_bytes(result)
                     write_bytes(target, data)
-                    row.update(width=rgb.shape[1], height=rgb.shape[0], bytes=len(data), person_share=share)
+                    row.update(width=result.shape[1], height=result.shape[0], bytes=len(data), person_share=share)
             except (ImageReadError, OSError) as exc:
                 row.update(status="failed", output=None, error=str(exc))
             row["seconds"] = round(time.perf_counter() - started, 4)

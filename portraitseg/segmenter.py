@@ -10,13 +10,14 @@ import numpy as np
 from portraitseg.edges import EDGE_MODES, guided_upsample
 from portraitseg.errors import EffectError
 from portraitseg.geometry import Fit, plan_fit, to_input, to_original
-from portraitseg.image_io import ImageInput, read_image
+from portraitseg.image_io import WORKING_MAX_PIXELS, ImageInput, read_image
 from portraitseg.thresholds import person_mask, threshold_for
 
 if TYPE_CHECKING:
     from portraitseg.zoo.config import ModelConfig
 
 Backend = Callable[[np.ndarray], np.ndarray]
+COMPACT_PIXELS = WORKING_MAX_PIXELS  # above this, probabilities are float16
 
 
 class Segmenter:
@@ -80,15 +81,17 @@ class Segmenter:
                          self.live_long_side)
 
     def __call__(self, image: ImageInput) -> np.ndarray:
-        """Float32 probability (H, W) in [0, 1] at the original size of ``image``."""
+        """Probability (H, W) in [0, 1] at the original size of ``image``: float32, or float16 for a photo over
+        :data:`COMPACT_PIXELS` (half the memory; a probability off by at most 0.0005)."""
         rgb = read_image(image)
         fit = plan_fit(rgb.shape[:2], self.serve_long_side, self.multiple)
         return self._to_original(self.backend(to_input(rgb, fit)[None])[0, 0], fit, rgb)
 
     def _to_original(self, output: np.ndarray, fit: Fit, rgb: np.ndarray) -> np.ndarray:
+        dtype = np.float16 if fit.original[0] * fit.original[1] > COMPACT_PIXELS else np.float32
         if self.edges == "guided" and (fit.height, fit.width) != fit.original:
-            return guided_upsample(np.ascontiguousarray(output[: fit.height, : fit.width]), rgb)
-        return to_original(output, fit)
+            return guided_upsample(np.ascontiguousarray(output[: fit.height, : fit.width]), rgb, dtype=dtype)
+        return to_original(output, fit, dtype)
 
     def mask(self, image: ImageInput, threshold: float | None = None) -> np.ndarray:
         """Boolean person mask at the original size."""

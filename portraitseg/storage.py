@@ -10,6 +10,7 @@ from pathlib import Path
 
 from portraitseg.errors import PortraitsegError
 from portraitseg.image_io import IMAGE_SUFFIXES
+from portraitseg.outputs import local_key
 
 
 def is_uri(location: str) -> bool:
@@ -108,7 +109,7 @@ def list_inputs(spec: str) -> list[str]:
         return sorted(str(Path(p).resolve()) for p in glob.glob(str(path)) if os.path.isfile(p) and _is_image(p))
     if path.suffix.lower() == ".txt" and path.is_file():
         lines = [line.strip() for line in path.read_text().splitlines()]
-        return [line if is_uri(line) else str((path.parent / line).resolve())
+        return [line if is_uri(line) else str(local_key(path.parent / line))
                 for line in lines if line and not line.startswith("#")]
     if not path.exists():
         raise PortraitsegError(f"input not found: {spec}")
@@ -137,12 +138,38 @@ def folder_and_name(location: str) -> tuple[str, str]:
     return head, name
 
 
-def open_output(location: str):
-    """A binary stream writing the file at ``location`` (for files written piece by piece, like a manifest)."""
+def is_folder(location: str) -> bool:
     if not is_uri(location):
-        return open(location, "wb")
+        return os.path.isdir(location)
+    from pyarrow import fs
+
     filesystem, path = _filesystem(location)
-    return filesystem.open_output_stream(path)
+    return filesystem.get_file_info(path).type == fs.FileType.Directory
+
+
+def open_temporary(target: str):
+    """A binary stream writing a new temporary file beside ``target`` (for a file written piece by piece, like a
+    manifest, then moved onto ``target``), and the temporary file's location. A local one is created exclusively
+    under a fresh name, so nothing planted there (a link to another file, say) is ever followed or truncated."""
+    if not is_uri(target):
+        import tempfile
+
+        folder, name = os.path.split(target)
+        fd, location = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+        return os.fdopen(fd, "wb"), location
+    location = f"{target}.partial"
+    filesystem, path = _filesystem(location)
+    return filesystem.open_output_stream(path), location
+
+
+def remove(location: str) -> None:
+    """Delete a file if it is there."""
+    if not is_uri(location):
+        Path(location).unlink(missing_ok=True)
+        return
+    filesystem, path = _filesystem(location)
+    if exists(location):
+        filesystem.delete_file(path)
 
 
 def move(source: str, target: str) -> None:

@@ -20,4 +20,4 @@ def person_mask(prob: np.ndarray, threshold: float) -> np.ndarray:
 
 def mask_uint8(prob: np.ndarray, threshold: float) -> np.ndarray:
     """The person mask as the 0/255 picture every output writes."""
-    return np.where(person_mask(prob, threshold), 255, 0).astype(np.uint8)
+    return person_mask(prob, threshold).view(np.uint8) * np.uint8(255)

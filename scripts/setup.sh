@@ -9,6 +9,8 @@ TORCH_VERSION="2.13.0"
 python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
+# ONNX Runtime Web for the webcam page (runs the model in the viewer's browser); without it the server runs it
+python scripts/fetch_browser_runtime.py || echo "warning: onnxruntime-web not fetched: the webcam will run on the server"
 if [ "${1:-}" = "--test" ]; then
   if command -v nvidia-smi >/dev/null 2>&1; then
     python -m pip install --quiet "torch==${TORCH_VERSION}"

@@ -23,6 +23,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+SERVER_LOGS: dict = {}  # demo URL -> the server's console output (the demo_url fixture's servers)
 PERSON_PHOTO = Path(__file__).resolve().parents[1] / "demo" / "examples" / "woman-5883428_1280.jpg"
 
 
@@ -61,10 +62,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def demo_page(model: str | None = None, init_script: str | None = None, width: int = 1280,
-              height: int = 900, pages: int = 1) -> Iterator:
+              height: int = 900, pages: int = 1, servers: list | None = None) -> Iterator:
     """A Playwright page on a freshly started demo, ready to use, with a fake camera filming a person; with
     ``pages`` above 1 a list of pages, each in its own window (as two viewers are: a background tab would be
-    throttled)."""
+    throttled). ``servers``, when given, receives the demo server's process."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -72,6 +73,8 @@ def demo_page(model: str | None = None, init_script: str | None = None, width: i
     server = subprocess.Popen(command, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
+    if servers is not None:
+        servers.append(server)
     try:
         for _ in range(180):
             try:
@@ -99,9 +102,12 @@ def demo_page(model: str | None = None, init_script: str | None = None, width: i
         server.wait(15)
 
 
-def start_webcam(page, painted: int = 1) -> None:
-    """Open the Webcam tab, press Start camera and wait until ``painted`` frames have been drawn."""
+def start_webcam(page, painted: int = 1, where: str | None = None) -> None:
+    """Open the Webcam tab, choose where the model runs (``browser`` or ``server``; by default the page's own
+    choice), press Start camera and wait until ``painted`` frames have been drawn."""
     page.get_by_role("tab", name="Webcam").click()
+    if where:
+        page.locator("#live select.live-where").select_option(where)
     page.locator("#live .live-start").click()
     page.wait_for_function(f"() => Number(document.querySelector('#live canvas').dataset.painted) >= {painted}",
                            timeout=60_000)

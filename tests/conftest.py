@@ -86,3 +86,30 @@ def imagenet_weights(data_root) -> Path:
             pytest.fail(f"CI is set but {path} is missing")
         pytest.skip(f"{path} absent")
     return path
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    """``portraitseg demo`` on a free port (the bundled default model), ready when its page answers; its console
+    output is in ``tests.browser.SERVER_LOGS[url]``."""
+    import subprocess
+    import sys
+
+    from tests.browser import SERVER_LOGS
+    from tests.helpers import free_port, wait_until_serving
+
+    port = free_port()
+    tmp = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp / "gradio")}
+    with open(tmp / "demo.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "portraitseg", "demo", "--port", str(port)], env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_serving(url, server, tmp / "demo.log", timeout=90)
+        SERVER_LOGS[url] = tmp / "demo.log"
+        yield url
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -11,35 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, camera_args, person_video, start_webcam
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SERVER_LOGS, camera_args, person_video, start_webcam
 from tests.helpers import EXAMPLES, free_port, wait_until_serving
 
 PHOTO = EXAMPLES / "grace_hopper.jpg"
 pytestmark = pytest.mark.slow  # a demo server, a browser, a Gradio client
-
-
-SERVER_LOGS = {}  # demo URL -> the server's console output
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory):
-    """``portraitseg demo`` on a free port (the bundled default model), ready when its page answers."""
-    port = free_port()
-    tmp = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp / "gradio")}
-    log = open(tmp / "demo.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "portraitseg", "demo", "--port", str(port)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    wait_until_serving(url, server, tmp / "demo.log", timeout=90)
-    SERVER_LOGS[url] = tmp / "demo.log"
-    yield url
-    server.terminate()
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")

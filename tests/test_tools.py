@@ -72,10 +72,15 @@ def test_architectures(data, tmp_path):
 
 
 def test_compare(data, tiny_checkpoint, tmp_path):
+    from benchmarks.compare import KEPT_MARKER
+
+    (tmp_path / "b.md").write_text(f"# an older run\n\n{KEPT_MARKER}\n\n## Memory\n\nkept figures\n")
     tool([REPO / "benchmarks/compare.py", "--data", data, "--split", "splits/test.txt", "--real-world", data,
           "--models", tiny_checkpoint, "--rounds", "1", "--calls", "1", "--out", tmp_path / "b.md", "--plot",
           tmp_path / "b.png"], tmp_path)
-    assert "tiny-unet" in (tmp_path / "b.md").read_text() and (tmp_path / "b.png").is_file()
+    text = (tmp_path / "b.md").read_text()
+    assert "tiny-unet" in text and (tmp_path / "b.png").is_file()
+    assert "an older run" not in text and text.endswith(f"{KEPT_MARKER}\n\n## Memory\n\nkept figures\n")
 
 
 def test_edges(data, tiny_checkpoint, tmp_path):
@@ -130,9 +135,10 @@ def test_batch_throughput(data, tmp_path):
 
 
 @pytest.mark.slow
-def test_webcam_latency(playwright, tmp_path):
-    out = tool([REPO / "benchmarks/webcam_latency.py", "--seconds", "3", "--warmup", "2"], REPO)
-    assert "frames/s painted" in out
+@pytest.mark.parametrize("where", ["browser", "server"])
+def test_webcam_latency(playwright, tmp_path, where):
+    out = tool([REPO / "benchmarks/webcam_latency.py", "--where", where, "--seconds", "3", "--warmup", "2"], REPO)
+    assert "frames/s painted" in out and f"model in the {where}" in out and "CPU s per viewer-minute" in out
 
 
 @pytest.mark.slow
@@ -145,3 +151,32 @@ def test_screenshots(playwright, tmp_path):
 def test_install_footprint(tmp_path):
     out = tool([REPO / "benchmarks/install_footprint.py", "--extras", "cpu", "--runs", "1"], tmp_path, timeout=900)
     assert "| [cpu] | no |" in out and "MiB" in out
+
+
+def test_memory(tmp_path):
+    out = tool([REPO / "benchmarks/memory.py", "--sizes", "0.05", "--formats", "rgb8", "truncated", "--effects",
+                "mask", "--no-demo"], tmp_path)
+    rows = [line for line in out.splitlines() if line.startswith("| 0.05 MP")]
+    assert len(rows) == 2 and "| mask | 0 |" in rows[0] and "| mask | 1 |" in rows[1], out
+
+
+@pytest.mark.slow
+def test_browser_inference(playwright, tmp_path):
+    out = tool([REPO / "benchmarks/browser_inference.py", "--sizes", "64x64", "--runs", "2"], REPO)
+    assert "| model.int8.onnx | 64x64 | 2 | yes |" in out and "| model.onnx | 64x64 | 1 | yes |" in out, out
+
+
+def test_fetch_browser_runtime(tmp_path):
+    """The pinned files in place are kept; a tarball that is not the pinned one is refused (scripts/setup.sh fetches
+    the real one from the npm registry)."""
+    import shutil
+
+    installed = REPO / "demo" / "static" / "onnxruntime-web"
+    if installed.is_dir():
+        shutil.copytree(installed, tmp_path / "ort")
+        out = tool([REPO / "scripts/fetch_browser_runtime.py", "--target", tmp_path / "ort"], tmp_path)
+        assert "already in" in out
+    (tmp_path / "fake.tgz").write_bytes(b"not the package")
+    result = subprocess.run([sys.executable, REPO / "scripts/fetch_browser_runtime.py", "--target", tmp_path / "new",
+                             "--tarball", tmp_path / "fake.tgz"], capture_output=True, text=True)
+    assert result.returncode != 0 and "refusing it" in result.stderr and not (tmp_path / "new").exists()

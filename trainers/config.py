@@ -130,10 +130,7 @@ class TrainConfig:
         except (TypeError, ValueError) as exc:
             raise PortraitsegError(f"encoder {self.encoder!r} with encoder_params {self.encoder_params!r} cannot be "
                                    f"built: {exc}") from None
-        try:
-            bad = self._bad_settings(stride)
-        except (TypeError, ValueError):
-            bad = ["(a value of the wrong type)"]
+        bad = self._bad_settings(stride)
         if bad:
             raise PortraitsegError(f"invalid training settings: {', '.join(bad)}"
                                    f" (train_size: two multiples of the encoder's output stride, {stride}; canvases: "
@@ -144,24 +141,32 @@ class TrainConfig:
         return self
 
     def _bad_settings(self, stride: int) -> list[str]:
+        """Each setting whose value is out of range or of the wrong type (``ema: null``), as ``key=value``."""
         checks = {
-            "schedule": self.schedule in {"cosine", "poly"},
-            "precision": self.precision in {"auto", "fp32", "bf16", "fp16"},
-            "on_bad": self.on_bad in {"skip", "fail"},
-            "epochs": self.epochs >= 1,
-            "batch_size": self.batch_size >= 1,
-            "accumulate": self.accumulate >= 1,
-            "val_fraction": 0 <= self.val_fraction < 1,
-            "ema": 0 <= self.ema < 1,
-            "train_size": len(self.train_size) == 2 and all(int(v) % stride == 0 for v in self.train_size),
-            "canvases": self.canvases is None or (len(self.canvases) > 0 and all(
+            "schedule": lambda: self.schedule in {"cosine", "poly"},
+            "precision": lambda: self.precision in {"auto", "fp32", "bf16", "fp16"},
+            "on_bad": lambda: self.on_bad in {"skip", "fail"},
+            "epochs": lambda: self.epochs >= 1,
+            "batch_size": lambda: self.batch_size >= 1,
+            "accumulate": lambda: self.accumulate >= 1,
+            "val_fraction": lambda: 0 <= self.val_fraction < 1,
+            "ema": lambda: 0 <= self.ema < 1,
+            "train_size": lambda: len(self.train_size) == 2 and all(int(v) % stride == 0 for v in self.train_size),
+            "canvases": lambda: self.canvases is None or (len(self.canvases) > 0 and all(
                 len(c) == 2 and all(int(v) % stride == 0 and int(v) > 0 for v in c)
                 and max(c) == max(self.train_size) for c in self.canvases)),
-            "canvas_weights": self.canvas_weights is None or (
+            "canvas_weights": lambda: self.canvas_weights is None or (
                 self.canvases is not None and len(self.canvas_weights) == len(self.canvases)
                 and all(w >= 0 for w in self.canvas_weights) and sum(self.canvas_weights) > 0),
         }
-        return [f"{k}={getattr(self, k)!r}" for k, ok in checks.items() if not ok]
+        return [f"{key}={getattr(self, key)!r}" for key, check in checks.items() if not _holds(check)]
+
+
+def _holds(check) -> bool:
+    try:
+        return bool(check())
+    except (TypeError, ValueError):
+        return False
 
 
 @functools.lru_cache(maxsize=64)

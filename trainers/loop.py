@@ -438,11 +438,15 @@ RUN_FILES = (STATE_NAME, "best", "last", "log.jsonl")
 
 def check_output_folder(output: str | Path, resume: bool, overwrite: bool) -> None:
     """Refuse to start a new run over an earlier one (its best/ and log would be replaced, even by a worse run)
-    unless it is resumed or overwriting was asked for; with ``overwrite``, the earlier run's files are removed."""
+    unless it is resumed or overwriting was asked for; with ``overwrite``, the earlier run's files are removed
+    (a link among them is removed itself, never what it points to). A resume needs the run's ``state.pt``."""
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise PortraitsegError(f"the run folder {out} is a file; choose another --output")
-    found = [name for name in RUN_FILES if (out / name).exists()]
+    found = [name for name in RUN_FILES if os.path.lexists(out / name)]
+    if resume and found and STATE_NAME not in found:
+        raise PortraitsegError(f"cannot resume {out}: it holds a run ({', '.join(found)}) but no {STATE_NAME} to "
+                               "continue from; --overwrite without --resume starts it over, or choose another --output")
     if not found or resume:
         return
     if not overwrite:
@@ -452,7 +456,7 @@ def check_output_folder(output: str | Path, resume: bool, overwrite: bool) -> No
 
     for name in found:
         target = out / name
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
+        shutil.rmtree(target) if target.is_dir() and not target.is_symlink() else target.unlink()
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True,

@@ -15,6 +15,7 @@ from portraitseg.thresholds import DEFAULT_THRESHOLD
 FORMAT_VERSION = 3  # 2: input_size split into train_size, serve_long_side, live_long_side; 3: decoder plugins
 CONFIG_NAME = "config.json"
 MAX_SIDE = 2048  # the largest model input side accepted from a config
+MAX_PARAMETERS = 60_000_000  # over 16x the default model; a larger one is refused before anything is built or read
 PATH_PARAMS = {"pretrained"}  # encoder parameters that name files: training-time only, never in a checkpoint
 # The fields that define the network (what a checkpoint's weights must fit): compared on resume, init_from, soups.
 ARCHITECTURE_FIELDS = ("encoder", "encoder_params", "decoder", "decoder_params", "decoder_channels", "decoder_convs",

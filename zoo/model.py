@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from portraitseg.zoo.config import ModelConfig
+from portraitseg.zoo.config import MAX_PARAMETERS, ModelConfig
 from portraitseg.zoo.decoders.base import Decoder
 from portraitseg.zoo.encoders.base import Encoder
 
@@ -57,9 +57,6 @@ class ProbabilityModel(nn.Module):
 
     def forward(self, image: Tensor) -> Tensor:
         return torch.sigmoid(self.model(image))
-
-
-MAX_PARAMETERS = 60_000_000  # over 16x the default model; a config asking for more is refused before building
 
 
 def expected_state(config: ModelConfig, source: str = "config") -> dict[str, tuple[tuple[int, ...], torch.dtype]]:

@@ -12,6 +12,17 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def probability(text: str) -> float:
+    """An argparse type: a threshold strictly between 0 and 1 (no NaN)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return value
+
+
 def device_name(text: str) -> str:
     """An argparse type: auto, cpu, cuda or cuda:N."""
     from portraitseg.api import DEVICE_PATTERN
@@ -58,7 +69,7 @@ def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: st
     parser.add_argument(flag, default=default, choices=EFFECTS, dest="effect",
                         help="mask: 0/255 at the threshold; prob: 8-bit probability; cutout: RGBA, alpha from "
                              "threshold and softness; blur/color/replace: the background blurred, painted or replaced")
-    parser.add_argument("--threshold", type=float, default=None,
+    parser.add_argument("--threshold", type=probability, default=None,
                         help="probability above which a pixel is person (default: the model's own, from its config)")
     parser.add_argument("--softness", type=float, default=softness,
                         help="edge ramp width in probability units (0: hard edge)")

@@ -22,6 +22,10 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from portraitseg.demo.tempspace import claim
+
+    # Gradio's uploads and cache in this server's own folder, removed when it stops (read when gradio is imported)
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(claim() / "gradio"))
     from portraitseg.demo.models import ModelChoices
     from portraitseg.demo.ui import build_app, launch
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 
-from portraitseg.cli.common import add_model_arguments, load_from_args
+from portraitseg.cli.common import add_model_arguments, load_from_args, positive_int, probability
+from portraitseg.errors import PortraitsegError
 from portraitseg.thresholds import threshold_for
 
 
@@ -13,10 +16,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--data", required=True, help="folder with images/ and masks/ (relative: $PORTRAITSEG_DATA)")
     parser.add_argument("--split", help="split list file, relative to --data (e.g. splits/test_clean.txt)")
-    parser.add_argument("--threshold", type=float, default=None,
+    parser.add_argument("--threshold", type=probability, default=None,
                         help="probability above which a pixel is person (default: the model's own)")
-    parser.add_argument("--limit", type=int, help="only the first N images (quick checks)")
+    parser.add_argument("--limit", type=positive_int, help="only the first N images (quick checks)")
     parser.add_argument("--json", metavar="OUT", help="also write the metrics (and per-image scores) as JSON")
+
+
+RESULT_KEYS = {"model", "backend", "data", "threshold", "images"}  # what every result this command writes holds
+MAX_RESULT_BYTES = 200 * 2**20
+
+
+def check_json_target(path: Path) -> None:
+    """Refuse to replace a file that is not a result this command wrote (an image of the set, say)."""
+    if not os.path.lexists(path):
+        return
+    problem = "it is a link" if path.is_symlink() else None
+    if problem is None and path.stat().st_size > MAX_RESULT_BYTES:
+        problem = "it is larger than any result of this command"
+    if problem is None:
+        try:
+            data = json.loads(path.read_bytes())
+            if not (isinstance(data, dict) and RESULT_KEYS <= data.keys()):
+                problem = "it is not a result this command wrote"
+        except (ValueError, RecursionError):
+            problem = "it is not a JSON file"
+    if problem:
+        raise PortraitsegError(f"--json {path}: {problem}; give a new file name (an earlier result is replaced)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.atomic import atomic_write_bytes, writable_path
 
     if args.json:
-        writable_path(args.json)
+        check_json_target(writable_path(args.json))
     pairs = find_pairs(args.data, args.split)[: args.limit]
     segmenter = load_from_args(args)
     threshold = threshold_for(args.threshold, segmenter.threshold)
