@@ -1,5 +1,5 @@
 """The webcam's model in the viewer's browser: the demo server hands out ONNX Runtime Web (fetched from npm into
-``static/onnxruntime-web`` by ``scripts/fetch_browser_runtime.py``), the chosen model's ONNX file and its config,
+``browser_runtime/`` by ``scripts/fetch_browser_runtime.py``), the chosen model's ONNX file and its config,
 and the page (``live.js``) runs the model itself, so no frame leaves the viewer's computer. Where a model cannot
 run there (no ONNX file, too large, served on CUDA) or the runtime is not installed, the config says why and the
 page uses the server's live route instead.
@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 
 from portraitseg.demo.models import ModelChoices
 
-RUNTIME = Path(__file__).with_name("static") / "onnxruntime-web"
+RUNTIME = Path(__file__).with_name("browser_runtime")
 RUNTIME_FILES = {"ort.wasm.min.mjs": "text/javascript", "ort-wasm-simd-threaded.mjs": "text/javascript",
                  "ort-wasm-simd-threaded.wasm": "application/wasm"}
 RUNTIME_ROUTE = "/portraitseg/runtime"

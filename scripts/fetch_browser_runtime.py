@@ -4,7 +4,7 @@ model in the viewer's browser with no CDN: the page loads these files from the d
     python scripts/fetch_browser_runtime.py          # scripts/setup.sh runs it
 
 Only the three files the page loads are kept (the WebAssembly build with SIMD and threads: about 12 MB), with the
-package's license, in ``demo/static/onnxruntime-web/`` (git-ignored; a wheel built afterwards carries them). They are
+package's license, in ``demo/browser_runtime/`` (git-ignored; a wheel built afterwards carries them). They are
 fetched at build time rather than committed because the repository keeps one large file only, the bundled model.
 The version and the tarball's SHA-512 are pinned; anything else is refused. Without these files the demo works as
 before, running the webcam's model on the server.
@@ -27,7 +27,7 @@ from pathlib import Path
 VERSION = "1.23.2"
 INTEGRITY = "sha512-T09JUtMn+CZLk3mFwqiH0lgQf+4S7+oYHHtk6uhaYAAJI95bTcKi5bOOZYwORXfS/RLZCjDDEXGWIuOCAFlEjg=="
 FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-TARGET = Path(__file__).resolve().parents[1] / "demo" / "static" / "onnxruntime-web"
+TARGET = Path(__file__).resolve().parents[1] / "demo" / "browser_runtime"
 LICENSE = f"""onnxruntime-web {VERSION} (https://www.npmjs.com/package/onnxruntime-web), files {', '.join(FILES)}
 from its dist/ folder, unchanged.
 

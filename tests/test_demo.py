@@ -1,10 +1,7 @@
 """The web demo through a real browser (Playwright driving Debian's Chromium with its fake camera) and through
 gradio_client, against the real ``portraitseg demo`` command serving the bundled default model."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, SERVER_LOGS, camera_args, person_video, start_webcam
-from tests.helpers import EXAMPLES, free_port, wait_until_serving
+from tests.helpers import EXAMPLES
 
 PHOTO = EXAMPLES / "grace_hopper.jpg"
 pytestmark = pytest.mark.slow  # a demo server, a browser, a Gradio client

@@ -12,16 +12,15 @@ import pytest
 from PIL import Image
 
 from portraitseg.demo.live import SCRIPT, matte_uint8
+from portraitseg.demo.ui import live_html
 from portraitseg.effects import Effect, alpha_from_prob
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import EXAMPLES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SOFTNESS = 0.2
-PAGE = """<div id="root"><div class="live" data-long-side="256" data-endpoint="http://127.0.0.1:9/portraitseg/live">
-<button class="live-start" type="button"></button><select class="live-camera" hidden></select>
-<p class="live-message" hidden></p><canvas class="live-output"></canvas><video muted></video>
-<p class="live-stats"></p></div></div>"""
+# the app's own markup, its relative routes resolved against a server that never answers (nothing is fetched here)
+PAGE = f'<base href="http://127.0.0.1:9/"><div id="root">{live_html(256)}</div>'
 COMPOSE = """async ({frameUrl, matteUrl, settings}) => {
   const load = url => new Promise((done, fail) => { const i = new Image(); i.onload = () => done(i);
                                                     i.onerror = fail; i.src = url; });

@@ -26,7 +26,9 @@ def test_wheel_maps_the_folders_to_subpackages_and_ships_data(wheel):
                    "portraitseg/zoo/encoders/mobilenet_v2.py", "portraitseg/cli/predict.py",
                    "portraitseg/demo/examples/grace_hopper.jpg", "portraitseg/demo/live.js",
                    "portraitseg/zoo/bundled/portrait-unet-mnv2/model.onnx", "portraitseg/trainers/default.yaml",
-                   "portraitseg/ray.py", "portraitseg/zoo/encoders/efficientnet_lite.py"):
+                   "portraitseg/ray.py", "portraitseg/zoo/encoders/efficientnet_lite.py",
+                   "portraitseg/demo/browser_runtime/ort-wasm-simd-threaded.wasm",  # fetched by scripts/setup.sh
+                   "portraitseg/demo/browser_runtime/LICENSE"):
         assert module in names, module
     assert not any(n.startswith(("tests/", "zoo/", "trainers/")) for n in names)
 

@@ -171,7 +171,7 @@ def test_fetch_browser_runtime(tmp_path):
     the real one from the npm registry)."""
     import shutil
 
-    installed = REPO / "demo" / "static" / "onnxruntime-web"
+    installed = REPO / "demo" / "browser_runtime"
     if installed.is_dir():
         shutil.copytree(installed, tmp_path / "ort")
         out = tool([REPO / "scripts/fetch_browser_runtime.py", "--target", tmp_path / "ort"], tmp_path)

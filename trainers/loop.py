@@ -214,7 +214,6 @@ class Trainer:
             "epoch": self.epoch,
             "batches_done": self.batches_done,
             "global_step": self.global_step,
-            "best_score": self.best_score,
             "history": json.dumps(self.history),
             "config": json.dumps(self.config.to_dict()),
             "torch_rng": torch.get_rng_state(),
@@ -243,7 +242,8 @@ class Trainer:
         if self.ema and state["ema"] is not None:
             self.ema.load_state_dict(state["ema"])
         self.epoch, self.batches_done = state["epoch"], state["batches_done"]
-        self.global_step, self.best_score = state["global_step"], state["best_score"]
+        self.global_step = state["global_step"]
+        self.best_score = best_on_disk(self.out / "best")
         self.history = json.loads(state["history"])
         if self.hard_negatives and state.get("hard_negatives"):
             self.hard_negatives.load_state_dict(json.loads(state["hard_negatives"]))
@@ -423,17 +423,26 @@ class Trainer:
             self.history.append(row)
             self.epoch += 1
             self.batches_done = 0
+            self.save_state()  # first: once a run has files, it has a state to resume from
             if self.dist.is_main:
                 self._save_checkpoints(metrics)
                 write_logs(self.history, self.out)
                 plot_curves(self.history, self.out / "curves.png")
                 log.info("epoch %d: %s", self.epoch, row)
-            self.save_state()
             barrier(self.dist)
             self.stop.check()
 
 
 RUN_FILES = (STATE_NAME, "best", "last", "log.jsonl")
+
+
+def best_on_disk(best: Path) -> float:
+    """The selection score of the checkpoint in ``best/`` (what a resumed run must beat); none there: -inf. Read from
+    the folder, not the state, as a run killed between saving its state and its best/ leaves the two apart."""
+    try:
+        return float(json.loads((best / "metrics.json").read_text())["selection"])
+    except (OSError, ValueError, KeyError):
+        return -math.inf
 
 
 def check_output_folder(output: str | Path, resume: bool, overwrite: bool) -> None:
