@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from portraitseg.atomic import same_file
+from portraitseg.atomic import check_replaceable, same_file, writable_path
 from portraitseg.demo.processing import StreamState, process_frame
 from portraitseg.effects import Effect
 from portraitseg.errors import PortraitsegError
@@ -68,13 +70,13 @@ def run_webcam(segmenter: Segmenter, source: str = "0", effect: Effect | None = 
     Cameras are mirrored by default (a mirror is what people expect to see), files are not."""
     effect = effect or Effect("blur", softness=0.2)
     mirror = source.isdigit() if mirror is None else mirror
-    if output and same_file(source, output):
-        raise PortraitsegError(f"the output {output} is the source video itself; write the result to another file")
+    if output:
+        check_video_output(source, Path(output))
     if show:
         check_window_support()
     capture = open_source(source)
     fps_in = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    writer = None
+    recording = Recording(Path(output), fps_in) if output else None
     state = StreamState(smoother or TemporalSmoother())
     try:
         while max_frames is None or state.frames < max_frames:
@@ -87,24 +89,76 @@ def run_webcam(segmenter: Segmenter, source: str = "0", effect: Effect | None = 
                 out = cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
             if fps_overlay:
                 draw_fps(out, state)
-            if output:
-                if writer is None:
-                    writer = cv2.VideoWriter(output, cv2.VideoWriter_fourcc(*"mp4v"), fps_in,
-                                             (out.shape[1], out.shape[0]))
-                    if not writer.isOpened():
-                        raise PortraitsegError(f"cannot write video {output}")
-                writer.write(out)
+            if recording:
+                recording.write(out)
             if show:
                 cv2.imshow(WINDOW, out)
                 if cv2.waitKey(1) & 0xFF == ord("q"):
                     break
+    except KeyboardInterrupt:  # Ctrl-C ends a recording as q does: what was recorded is kept
+        pass
+    except BaseException:
+        if recording:
+            recording.discard()
+        raise
     finally:
         capture.release()
-        if writer is not None:
-            writer.release()
         if show:
             cv2.destroyAllWindows()
+    if recording:
+        recording.finish()
     return state.frames
+
+
+VIDEO_SIGNATURES = ((4, b"ftyp"), (0, b"RIFF"), (0, b"\x1a\x45\xdf\xa3"))  # MP4/MOV, AVI, Matroska/WebM
+
+
+def video_problem(path: Path) -> str | None:
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    return None if any(head[at:at + len(sig)] == sig for at, sig in VIDEO_SIGNATURES) else "it is not a video file"
+
+
+def check_video_output(source: str, output: Path) -> None:
+    """An output is never the source, nor a file other than a video (a photo, a document): checked before a frame
+    is read."""
+    if same_file(source, output):
+        raise PortraitsegError(f"the output {output} is the source video itself; write the result to another file")
+    check_replaceable(writable_path(output), "--output", video_problem, "video")
+
+
+class Recording:
+    """The output video, written beside its target under a temporary name and moved onto it when it ends, so an
+    earlier video there is replaced only by a whole one."""
+
+    def __init__(self, output: Path, fps: float):
+        self.output, self.fps, self.writer = output, fps, None
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=output.suffix or ".mp4")
+        os.close(fd)
+        self.partial = Path(name)
+
+    def write(self, frame: np.ndarray) -> None:
+        if self.writer is None:
+            self.writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*"mp4v"), self.fps,
+                                          (frame.shape[1], frame.shape[0]))
+            if not self.writer.isOpened():
+                self.discard()
+                raise PortraitsegError(f"cannot write video {self.output}")
+        self.writer.write(frame)
+
+    def finish(self) -> None:
+        """Move the video onto its name; with no frame written, nothing is (the name is left as it was)."""
+        if self.writer is None:
+            self.discard()
+            return
+        self.writer.release()
+        os.replace(self.partial, self.output)
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+        self.partial.unlink(missing_ok=True)
 
 
 def summary(frames: int, started: float) -> str:

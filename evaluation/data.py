@@ -50,6 +50,9 @@ def find_pairs(root: str | os.PathLike, split: str | os.PathLike | None = None) 
                                    "a split lists one image name per line")
     else:
         stems = sorted(by_stem)
+    if not stems:  # scores of nothing (a mean of no images) would read as a result
+        raise PortraitsegError(f"{split_path} lists no image names" if split else
+                               f"{images_dir} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))} files)")
     ignore_dir = root / "ignore"
     return [Pair(by_stem[s], masks_dir / f"{s}.png",
                  ignore_dir / f"{s}.png" if (ignore_dir / f"{s}.png").is_file() else None) for s in stems]

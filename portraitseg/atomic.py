@@ -10,7 +10,9 @@ from typing import Callable
 
 def writable_path(path: str | Path, folder: bool = False) -> Path:
     """``path`` checked before any work is done for it: a file to write must not be a folder, a folder to write into
-    must not be a file, and no parent may be a file. Raises :class:`PortraitsegError` saying which."""
+    must not be a file, no parent may be a file, and the folder that will hold it must take a new file (tried, as
+    permissions, read-only disks and special file systems each say no their own way). Raises
+    :class:`PortraitsegError` saying which."""
     from portraitseg.errors import PortraitsegError
 
     path = Path(path)
@@ -18,12 +20,31 @@ def writable_path(path: str | Path, folder: bool = False) -> Path:
         raise PortraitsegError(f"{path} is a file; give a folder to write into")
     if not folder and path.is_dir():
         raise PortraitsegError(f"{path} is a folder; give a file name to write")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise PortraitsegError(f"cannot write {path}: {parent} is a file, not a folder")
-            break
+    holder = next(p for p in ([path] if folder else []) + list(path.absolute().parents) if p.exists())
+    if not holder.is_dir():
+        raise PortraitsegError(f"cannot write {path}: {holder} is a file, not a folder")
+    try:
+        tempfile.TemporaryFile(dir=holder).close()
+    except OSError as exc:
+        raise PortraitsegError(f"cannot write {path}: {holder} does not take new files ({exc.strerror})") from None
     return path
+
+
+def check_replaceable(path: Path, option: str, problem_with: Callable[[Path], str | None], kind: str) -> None:
+    """The rule for a file a user names as a command's output: a file already there is replaced only when it is of
+    the ``kind`` the command writes (``problem_with`` returns what is wrong with it, or None); a link, a folder or
+    anything else (a photo, a document) is refused, naming the option. Only headers are read."""
+    from portraitseg.errors import PortraitsegError
+
+    if not os.path.lexists(path):
+        return
+    problem = "it is a link" if path.is_symlink() else None if path.is_file() else "it is not a file"
+    try:
+        problem = problem or problem_with(path)
+    except OSError as exc:
+        problem = f"it cannot be read ({exc.strerror})"
+    if problem:
+        raise PortraitsegError(f"{option} {path}: {problem}; give a new file name (an earlier {kind} is replaced)")
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

@@ -86,7 +86,8 @@ def _read_file(path: Path, max_pixels: int | None = None) -> np.ndarray:
     if path.is_dir():
         raise ImageReadError(f"{path}: is a folder, not an image file")
     if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
+        dangling = path.is_symlink()  # a link to nothing, or a loop of links
+        raise ImageReadError(f"{path}: " + ("a link that leads to no file" if dangling else "no such file"))
     if path.stat().st_size == 0:
         raise ImageReadError(f"{path}: the file is empty")
     return _decode(path, path, max_pixels)

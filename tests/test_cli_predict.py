@@ -36,6 +36,13 @@ def test_every_output_kind_writes_a_png_at_the_original_size(kind, mode, bands, 
         assert set(np.unique(np.asarray(Image.open(out / "hopper.png")))) <= {0, 255}
 
 
+def test_repeated_inputs_add_up(photos, tmp_path, tiny_checkpoint):
+    out = tmp_path / "out"
+    assert main(["predict", "-i", str(photos / "hopper.jpg"), "-i", str(photos / "astronaut.png"), "-o", str(out),
+                 "-m", str(tiny_checkpoint)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut.png", "hopper.png"]
+
+
 def test_outputs_agree_with_the_api(photos, tmp_path, tiny_checkpoint):
     import portraitseg
 

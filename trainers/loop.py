@@ -475,6 +475,10 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
     if int(os.environ.get("RANK", "0")) == 0:
         check_output_folder(config.output, resume, overwrite)
     trainer = Trainer(config, progress=progress)
-    if resume and trainer.resume() and trainer.dist.is_main:
-        log.info("resumed %s at epoch %d, batch %d", trainer.out, trainer.epoch + 1, trainer.batches_done)
+    resumed = resume and trainer.resume()  # on every rank
+    if resume and trainer.dist.is_main:
+        if resumed:
+            log.info("resumed %s at epoch %d, batch %d", trainer.out, trainer.epoch + 1, trainer.batches_done)
+        else:  # --resume on an empty folder starts the run, so a job restarted by a scheduler needs one command
+            log.info("no run in %s to resume: starting a new one", trainer.out)
     return trainer.fit()

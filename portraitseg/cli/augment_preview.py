@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from portraitseg.cli.common import int_between
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="folder with images/ and masks/")
     parser.add_argument("--split", help="split list relative to --data")
-    parser.add_argument("-o", "--output", required=True, help="PNG file to write")
+    parser.add_argument("-o", "--output", required=True,
+                        help="PNG file to write (an earlier preview there is replaced, nothing else is)")
     parser.add_argument("--augment", action="append", metavar="NAME[:k=v,...]",
                         help="augmenter, repeatable (default: the training defaults)")
     parser.add_argument("--config", help="take augmentations and input size from this training config")
-    parser.add_argument("--rows", type=int, default=3)
-    parser.add_argument("--cols", type=int, default=6)
+    parser.add_argument("--rows", type=int_between(1, 20), default=3, help="rows of pairs in the grid")
+    parser.add_argument("--cols", type=int_between(1, 20), default=6, help="pairs in each row")
     parser.add_argument("--train-size", "--input-size", type=int, nargs=2, default=None, metavar=("H", "W"),
                         dest="train_size",
                         help="the training canvas (default: the config's; --input-size: its old name)")
@@ -40,15 +43,22 @@ def overlay(image, mask):
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
-    from PIL import Image
 
+    from portraitseg.atomic import atomic_write_bytes, check_replaceable, writable_path
     from portraitseg.augment.pipeline import Pipeline
+    from portraitseg.errors import PortraitsegError
+    from portraitseg.outputs import not_ours, png_bytes
     from portraitseg.trainers.config import build_config
     from portraitseg.evaluation.data import find_pairs
     from portraitseg.trainers.data import TrainingSet
 
     flags = {"augmentations": args.augment, "train_size": list(args.train_size) if args.train_size else None}
     config = build_config(args.config, {key: value for key, value in flags.items() if value is not None})
+    output = writable_path(args.output)
+    if output.suffix.lower() != ".png":
+        raise PortraitsegError(f"-o {output}: give a file name ending in .png")
+    check_replaceable(output, "-o", lambda path: "it is not a preview this command wrote" if not_ours(path) else None,
+                      "preview")
     pairs = find_pairs(args.data, args.split)
     count = args.rows * args.cols
     picks = np.random.default_rng(args.seed).choice(len(pairs), size=min(count, len(pairs)), replace=False)
@@ -62,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         tile = overlay(image.numpy().transpose(1, 2, 0).astype(np.uint8), mask[0].numpy())
         r, c = divmod(k, args.cols)
         grid[r * side : r * side + tile.shape[0], c * side : c * side + tile.shape[1]] = tile
-    Image.fromarray(grid).save(args.output)
-    print(f"wrote {args.output}: {len(dataset)} augmented pairs on canvases {canvases} "
+    atomic_write_bytes(output, png_bytes(grid))
+    print(f"wrote {output}: {len(dataset)} augmented pairs on canvases {canvases} "
           f"({', '.join(s['name'] for s in dataset.pipeline.specs)})")
     return 0

@@ -8,7 +8,7 @@ from portraitseg.cli.common import add_effect_arguments, add_model_arguments, po
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-i", "--input", nargs="+", required=True, metavar="INPUT",
+    parser.add_argument("-i", "--input", nargs="+", action="extend", required=True, metavar="INPUT",
                         help="folders, globs ('photos/*.jpg'), .txt files of paths or URIs, or URIs that pyarrow "
                              "reads (s3://, gs://, hdfs://, file://)")
     parser.add_argument("-o", "--output-dir", required=True, metavar="OUTPUT",

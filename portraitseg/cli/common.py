@@ -12,6 +12,18 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def int_between(low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, got {text!r}")
+        return int(text)
+    return parse
+
+
+PORT = int_between(1, 65535)
+
+
 def probability(text: str) -> float:
     """An argparse type: a threshold strictly between 0 and 1 (no NaN)."""
     try:

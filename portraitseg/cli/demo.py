@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from portraitseg.cli.common import device_name
+from portraitseg.cli.common import PORT, device_name
+from portraitseg.errors import PortraitsegError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,14 +13,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extra model for the selector (checkpoint folder, .onnx file or hf://ORG/NAME); "
                              "repeatable; the bundled models are always listed, the first -m is preselected")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for the network)")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--port", type=PORT, default=7860, help="port to serve the page on")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"])
     parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N")
 
 
+def check_can_listen(host: str, port: int) -> None:
+    """Refuse, in one line and before any model is loaded, an address this server could not listen on."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PortraitsegError(f"cannot serve on {host}:{port}: {reason}; choose another --port or --host") from None
+
+
 def run(args: argparse.Namespace) -> int:
     import os
+
+    check_can_listen(args.host, args.port)
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from portraitseg.demo.tempspace import claim

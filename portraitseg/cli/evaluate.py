@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from portraitseg.cli.common import add_model_arguments, load_from_args, positive_int, probability
-from portraitseg.errors import PortraitsegError
 from portraitseg.thresholds import threshold_for
 
 
@@ -26,31 +24,24 @@ RESULT_KEYS = {"model", "backend", "data", "threshold", "images"}  # what every 
 MAX_RESULT_BYTES = 200 * 2**20
 
 
-def check_json_target(path: Path) -> None:
-    """Refuse to replace a file that is not a result this command wrote (an image of the set, say)."""
-    if not os.path.lexists(path):
-        return
-    problem = "it is a link" if path.is_symlink() else None
-    if problem is None and path.stat().st_size > MAX_RESULT_BYTES:
-        problem = "it is larger than any result of this command"
-    if problem is None:
-        try:
-            data = json.loads(path.read_bytes())
-            if not (isinstance(data, dict) and RESULT_KEYS <= data.keys()):
-                problem = "it is not a result this command wrote"
-        except (ValueError, RecursionError):
-            problem = "it is not a JSON file"
-    if problem:
-        raise PortraitsegError(f"--json {path}: {problem}; give a new file name (an earlier result is replaced)")
+def json_problem(path: Path) -> str | None:
+    """What makes ``path`` something other than a result this command wrote (an image of the set, say)."""
+    if path.stat().st_size > MAX_RESULT_BYTES:
+        return "it is larger than any result of this command"
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, RecursionError):
+        return "it is not a JSON file"
+    return None if isinstance(data, dict) and RESULT_KEYS <= data.keys() else "it is not a result this command wrote"
 
 
 def run(args: argparse.Namespace) -> int:
     from portraitseg.evaluation.data import find_pairs
     from portraitseg.evaluation.evaluate import evaluate
-    from portraitseg.atomic import atomic_write_bytes, writable_path
+    from portraitseg.atomic import atomic_write_bytes, check_replaceable, writable_path
 
     if args.json:
-        check_json_target(writable_path(args.json))
+        check_replaceable(writable_path(args.json), "--json", json_problem, "result of this command")
     pairs = find_pairs(args.data, args.split)[: args.limit]
     segmenter = load_from_args(args)
     threshold = threshold_for(args.threshold, segmenter.threshold)

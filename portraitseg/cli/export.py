@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", default=None, help="zoo name or checkpoint folder (default: bundled default)")
-    parser.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    parser.add_argument("-o", "--output", required=True,
+                        help="the .onnx file to write (an earlier ONNX file there is replaced, nothing else is)")
     parser.add_argument("--opset", type=int, default=17)
     variant = parser.add_mutually_exclusive_group()
     variant.add_argument("--int8", action="store_true",
@@ -18,24 +20,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibration-images", type=int, default=100, help="how many images to calibrate on")
 
 
+def onnx_problem(path: Path) -> str | None:
+    """An ONNX model is a protocol buffer that opens with its IR version (field 1, a varint: byte 0x08)."""
+    with open(path, "rb") as handle:
+        return None if handle.read(1) == b"\x08" else "it is not an ONNX file"
+
+
 def run(args: argparse.Namespace) -> int:
+    import shutil
     import tempfile
-    from pathlib import Path
 
     from portraitseg.api import resolve_model
+    from portraitseg.atomic import atomic_write, check_replaceable, writable_path
     from portraitseg.errors import PortraitsegError
     from portraitseg.zoo.checkpoint import load_checkpoint
     from portraitseg.zoo.export import export_onnx
 
-    from portraitseg.atomic import writable_path
-
-    writable_path(args.output)
+    output = writable_path(args.output)
+    if output.suffix.lower() != ".onnx":
+        raise PortraitsegError(f"-o {output}: give a file name ending in .onnx")
+    check_replaceable(output, "-o", onnx_problem, "ONNX export")
     if args.int8 and not args.calibration_data:
         raise PortraitsegError("--int8 needs --calibration-data DIR (training images to measure activation ranges)")
     net, config = load_checkpoint(resolve_model(args.model))
     with tempfile.TemporaryDirectory() as tmp:
-        float_path = export_onnx(net, config, Path(tmp) / "float.onnx" if (args.int8 or args.fp16) else args.output,
-                                 opset=args.opset)
+        float_path = export_onnx(net, config, Path(tmp) / "float.onnx", opset=args.opset)
         if args.int8:
             import numpy as np
 
@@ -44,15 +53,17 @@ def run(args: argparse.Namespace) -> int:
 
             pairs = find_pairs(args.calibration_data, args.calibration_split)
             picks = np.random.default_rng(0).choice(len(pairs), min(args.calibration_images, len(pairs)), False)
-            path = quantize_int8(float_path, args.output, [pairs[i].image for i in sorted(picks)],
+            path = quantize_int8(float_path, Path(tmp) / "int8.onnx", [pairs[i].image for i in sorted(picks)],
                                  config.serve_long_side, config.output_stride)
         elif args.fp16:
             from portraitseg.zoo.quantize import convert_fp16
 
-            path = convert_fp16(float_path, args.output)
+            path = convert_fp16(float_path, Path(tmp) / "fp16.onnx")
         else:
             path = float_path
+        size = path.stat().st_size
+        atomic_write(output, lambda part: shutil.copyfile(path, part))  # a killed export leaves the old file whole
     kind = "INT8 QDQ" if args.int8 else "fp16" if args.fp16 else "float32"
-    print(f"wrote {path} ({kind}, {path.stat().st_size / 1e6:.1f} MB; input 'image' RGB [0,255] NCHW, dynamic H/W, "
+    print(f"wrote {output} ({kind}, {size / 1e6:.1f} MB; input 'image' RGB [0,255] NCHW, dynamic H/W, "
           f"long side {config.serve_long_side})")
     return 0

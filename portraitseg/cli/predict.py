@@ -9,7 +9,8 @@ from portraitseg.cli.common import add_effect_arguments, add_model_arguments, ef
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-i", "--input", nargs="+", required=True, metavar="PATH", help="image files or folders")
+    parser.add_argument("-i", "--input", nargs="+", action="extend", required=True, metavar="PATH",
+                        help="image files or folders (-i A B and -i A -i B alike)")
     parser.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR", help="where <stem>.png files go")
     add_model_arguments(parser)
     add_effect_arguments(parser, "--output", default="mask", softness=0.0)

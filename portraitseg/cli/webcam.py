@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from portraitseg.cli.common import add_effect_arguments, add_model_arguments, effect_from_args, load_from_args
+from portraitseg.cli.common import (PORT, add_effect_arguments, add_model_arguments, effect_from_args,
+                                    load_from_args)
 from portraitseg.temporal import DEFAULT_SMOOTHING
 
 
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
                         help="flip frames horizontally (default: on for cameras, off for files)")
     parser.add_argument("--max-frames", type=int)
-    parser.add_argument("--port", type=int, default=7860,
+    parser.add_argument("--port", type=PORT, default=7860,
                         help="where OpenCV cannot open a window, the browser page for the camera is served here")
 
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     frames = run_webcam(segmenter, args.source, effect, args.output, show=not args.no_window, mirror=args.mirror,
                         smoother=smoother, fps_overlay=not args.no_fps, max_frames=args.max_frames)
-    print(summary(frames, started) + (f"; wrote {args.output}" if args.output else ""))
+    print(summary(frames, started) + (f"; wrote {args.output}" if args.output and frames else ""))
     return 0
 
 
