@@ -30,12 +30,16 @@ def writable_path(path: str | Path, folder: bool = False) -> Path:
     return path
 
 
-def check_replaceable(path: Path, option: str, problem_with: Callable[[Path], str | None], kind: str) -> None:
-    """The rule for a file a user names as a command's output: a file already there is replaced only when it is of
-    the ``kind`` the command writes (``problem_with`` returns what is wrong with it, or None); a link, a folder or
-    anything else (a photo, a document) is refused, naming the option. Only headers are read."""
+def check_replaceable(path: Path, option: str, problem_with: Callable[[Path], str | None], kind: str,
+                      suffix: str | None = None) -> None:
+    """The rule for a file a user names as a command's output: its name ends in ``suffix`` where one is given, and
+    a file already there is replaced only when it is of the ``kind`` the command writes (``problem_with`` returns
+    what is wrong with it, or None); a link, a folder or anything else (a photo, a document) is refused, naming the
+    option. Only headers are read."""
     from portraitseg.errors import PortraitsegError
 
+    if suffix and path.suffix.lower() != suffix:
+        raise PortraitsegError(f"{option} {path}: give a file name ending in {suffix}")
     if not os.path.lexists(path):
         return
     problem = "it is a link" if path.is_symlink() else None if path.is_file() else "it is not a file"

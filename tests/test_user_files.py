@@ -292,3 +292,5 @@ def test_augment_preview_replaces_its_own_earlier_preview(tmp_path):
     for cols in ("2", "1"):
         assert cli("augment-preview", "--data", str(data), "-o", str(output), "--rows", "1", "--cols", cols)[0] == 0
     assert Image.open(output).size[0] < Image.open(output).size[1] * 2  # the second grid (one column) is there
+    code, stderr = cli("augment-preview", "--data", str(data), "-o", str(tmp_path / "grid.jpg"))
+    assert_one_line_error(code, stderr, "give a file name ending in .png")

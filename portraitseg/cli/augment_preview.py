@@ -46,7 +46,6 @@ def run(args: argparse.Namespace) -> int:
 
     from portraitseg.atomic import atomic_write_bytes, check_replaceable, writable_path
     from portraitseg.augment.pipeline import Pipeline
-    from portraitseg.errors import PortraitsegError
     from portraitseg.outputs import not_ours, png_bytes
     from portraitseg.trainers.config import build_config
     from portraitseg.evaluation.data import find_pairs
@@ -55,10 +54,8 @@ def run(args: argparse.Namespace) -> int:
     flags = {"augmentations": args.augment, "train_size": list(args.train_size) if args.train_size else None}
     config = build_config(args.config, {key: value for key, value in flags.items() if value is not None})
     output = writable_path(args.output)
-    if output.suffix.lower() != ".png":
-        raise PortraitsegError(f"-o {output}: give a file name ending in .png")
     check_replaceable(output, "-o", lambda path: "it is not a preview this command wrote" if not_ours(path) else None,
-                      "preview")
+                      "preview", suffix=".png")
     pairs = find_pairs(args.data, args.split)
     count = args.rows * args.cols
     picks = np.random.default_rng(args.seed).choice(len(pairs), size=min(count, len(pairs)), replace=False)

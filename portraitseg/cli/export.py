@@ -37,9 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.zoo.export import export_onnx
 
     output = writable_path(args.output)
-    if output.suffix.lower() != ".onnx":
-        raise PortraitsegError(f"-o {output}: give a file name ending in .onnx")
-    check_replaceable(output, "-o", onnx_problem, "ONNX export")
+    check_replaceable(output, "-o", onnx_problem, "ONNX export", suffix=".onnx")
     if args.int8 and not args.calibration_data:
         raise PortraitsegError("--int8 needs --calibration-data DIR (training images to measure activation ranges)")
     net, config = load_checkpoint(resolve_model(args.model))
