@@ -3,7 +3,7 @@ serves, for a checkpoint's INT8 and float ONNX files at 1 and 2 threads. It is h
 which file the browser gets (demo/browser.py, BROWSER_FILES) and whether the page is cross-origin isolated for
 threads.
 
-    python benchmarks/browser_inference.py [--model portrait-unet-mnv2] [--sizes 192x256 256x320] [--runs 30]
+    python benchmarks/browser_inference.py [--model portrait-live] [--sizes 192x256 256x320] [--runs 30]
 
 Each thread count runs in a fresh page (ONNX Runtime Web fixes it when it starts); medians of ``--runs`` calls
 after 3 warm-up calls, on a grey frame (the model's cost does not depend on the picture).
@@ -45,7 +45,8 @@ TIME_CALLS = """async ({threads, files, sizes, runs}) => {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="portrait-unet-mnv2", help="a zoo name or checkpoint folder")
+    parser.add_argument("--model", default="portrait-live",
+                        help="a zoo name or checkpoint folder (default: the live model, which the webcam runs)")
     parser.add_argument("--sizes", nargs="+", default=["192x256", "256x320"], help="HxW model inputs")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()

@@ -4,7 +4,7 @@ never shipped."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -97,7 +97,8 @@ PEERS = [
 
 
 def load_peers(folder: str | Path, threads: int) -> list[Peer]:
-    """The peers found in ``folder``; a missing file or runtime is reported and skipped."""
+    """The peers found in ``folder``, each a new object running at ``threads`` threads (loading them again at
+    another thread count leaves these as they are); a missing file or runtime is reported and skipped."""
     folder = Path(folder)
     found = []
     for peer in PEERS:
@@ -107,10 +108,10 @@ def load_peers(folder: str | Path, threads: int) -> list[Peer]:
             continue
         loader = _tflite if peer.file.endswith(".tflite") else _onnx
         try:
-            peer.run, peer.parameters = loader(path, threads)
+            run, parameters = loader(path, threads)
         except ImportError as exc:
             print(f"skipping {peer.name}: {exc} (pip install ai-edge-litert)")
             continue
-        peer.runtime = "ai-edge-litert" if loader is _tflite else "onnxruntime"
-        found.append(peer)
+        found.append(replace(peer, run=run, parameters=parameters,
+                                         runtime="ai-edge-litert" if loader is _tflite else "onnxruntime"))
     return found

@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1, help="tabs running the webcam at once")
     parser.add_argument("--where", choices=["browser", "server"], default="browser",
                         help="where the model runs: the viewer's browser or the server (default: %(default)s)")
-    parser.add_argument("--model", default=None)
+    parser.add_argument("--model", default=None, help="the webcam's model (default: the bundled live model)")
     parser.add_argument("--effect", default="blur", choices=["blur", "color", "cutout", "mask"],
                         help="the page's Background choice (by effect name)")
     args = parser.parse_args()
@@ -109,7 +109,7 @@ def main() -> None:
         print(f"stream {i}/{len(results)}: {fps:.1f} frames/s painted; capture-to-display median "
               f"{np.median(latencies):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms; {traffic} "
               f"({len(latencies)} frames in {args.seconds:.0f} s; model in the {where}; effect {args.effect}, "
-              f"model {args.model or 'default'}, 640x480 30 frames/s fake camera, {os.cpu_count()} cores shared by "
+              f"model {args.model or 'portrait-live (default)'}, 640x480 30 frames/s fake camera, {os.cpu_count()} cores shared by "
               f"server and browser)")
     per_viewer_minute = server_cpu / (args.seconds / 60) / len(pages)
     above_idle = max(0.0, server_cpu - idle_cpu) / (args.seconds / 60) / len(pages)

@@ -77,7 +77,7 @@ def add_browser_routes(app: FastAPI, models: ModelChoices) -> None:
         return models.names[index] if 0 <= index < len(models.names) else None
 
     def config(model: str = "") -> Response:
-        name = model or models.default
+        name = model or models.live_default
         if name not in models.names:
             return PlainTextResponse(f"unknown model {name!r}", status_code=404)
         return JSONResponse(browser_config(models, name, models.names.index(name)),

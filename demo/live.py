@@ -172,7 +172,7 @@ class LiveMattes:
     def __call__(self, data: bytes, query: dict[str, str]) -> tuple[np.ndarray, float]:
         """The uint8 matte (H, W) of one frame and the model's milliseconds. ``query`` holds model, stream, threshold
         (default: the model's own), softness and smoothing, as the page sends them."""
-        model = query.get("model") or self.models.default
+        model = query.get("model") or self.models.live_default
         if model not in self.models.names:
             raise LiveRequestError(f"unknown model {model!r}; this demo serves {', '.join(self.models.names)}")
         segmenter = self.models.get(model)
@@ -200,7 +200,7 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
             matte, model_ms = await run_in_threadpool(mattes, data, dict(request.query_params))
         except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
             return PlainTextResponse(str(exc), status_code=getattr(exc, "status", 500))
-        live_long_side = mattes.models.live_long_side(request.query_params.get("model") or None)
+        live_long_side = mattes.models.live_long_side(request.query_params.get("model") or mattes.models.live_default)
         headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]),
                    "X-Live-Long-Side": str(live_long_side), "X-Model-Ms": f"{model_ms:.1f}",
                    "Cache-Control": "no-store"}

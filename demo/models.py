@@ -1,6 +1,7 @@
 """The demo's model choices: bundled zoo entries (default first) plus folders, .onnx files or Hub ids given at
-launch. Each is loaded once, on first use, and kept; ONNX Runtime's threads sleep between calls, as the server
-shares the CPU (with the browser, when both run on one machine)."""
+launch, with one preselected for photos and one for the live webcam. Each is loaded once, on first use, and kept;
+ONNX Runtime's threads sleep between calls, as the server shares the CPU (with the browser, when both run on one
+machine)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from portraitseg.zoo.config import ModelConfig
 
 
 class ModelChoices:
-    def __init__(self, extra: list[str] | None = None, backend: str = "auto", device: str = "auto") -> None:
-        from portraitseg.zoo.catalog import bundled_models
+    """``extra``: models beside the bundled ones, the first preselected for photos; ``live``: the model the webcam
+    starts with (default: the bundled live model)."""
 
-        self.names = list(dict.fromkeys([*bundled_models(), *(extra or [])]))
+    def __init__(self, extra: list[str] | None = None, backend: str = "auto", device: str = "auto",
+                 live: str | None = None) -> None:
+        from portraitseg.zoo.catalog import bundled_models, default_model
+
+        extra = list(extra or [])
+        self.names = list(dict.fromkeys([*extra[:1], *bundled_models(), *extra[1:], *([live] if live else [])]))
+        self.live_default = live or (default_model("live") if self.names else None)
         self.backend, self.device = backend, device
         self._loaded: dict[str, Segmenter] = {}
         self._lock = threading.Lock()
@@ -37,12 +44,15 @@ class ModelChoices:
         return self.get(name).threshold if (name or self.default) else ModelConfig().threshold
 
     def live_long_side(self, name: str | None) -> int:
-        """The long side the model is fed at live (its config's live_long_side)."""
-        return self.get(name).live_long_side if (name or self.default) else ModelConfig().live_long_side
+        """The long side the model is fed at live (its config's live_long_side; None: the live model's)."""
+        name = name or self.live_default
+        return self.get(name).live_long_side if name else ModelConfig().live_long_side
 
-    def describe(self, name: str | None) -> str:
+    def describe(self, name: str | None, role: str = "photo") -> str:
+        """One line on the model a tab runs: name, backend and the long side it is fed at in that role."""
         seg = self.get(name)
         threads = getattr(seg.backend, "threads", 0)
         where = f"{seg.provider}" + (f", {threads} threads" if threads else "")
-        return (f"**Model** `{name or self.default}` · **backend** {seg.backend_name} ({where}, {seg.precision}) · "
-                f"input long side {seg.serve_long_side}px")
+        side = seg.live_long_side if role == "live" else seg.serve_long_side
+        return (f"**{role.capitalize()} model** `{name or self.default}` · **backend** {seg.backend_name} ({where}, "
+                f"{seg.precision}) · input long side {side}px")

@@ -253,9 +253,23 @@ def look_controls(models: ModelChoices):
     return look_settings, [kind, threshold, softness, blur, color, image]
 
 
-def photos_tab(handlers: PhotoHandlers, model: gr.Dropdown, effect_inputs: list) -> None:
-    """Uploads, results, downloads and timing; the ``segment`` API endpoint."""
+def model_selector(models: ModelChoices, role: str, threshold: gr.Slider) -> gr.Dropdown:
+    """A tab's model dropdown (preselected for its role) and the line saying which model the tab runs; choosing
+    one moves the threshold to that model's own."""
+    value = models.live_default if role == "live" else models.default
+    with gr.Row():
+        model = gr.Dropdown(models.names, value=value, label=f"{role.capitalize()} model", scale=2,
+                            elem_id=f"{role}-model")
+        info = gr.Markdown(models.describe(value, role) if value else "no model", elem_id=f"{role}-model-info")
+    model.change(functools.partial(models.describe, role=role), model, info, api_visibility="undocumented")
+    model.change(models.threshold, model, threshold, api_visibility="undocumented")
+    return model
+
+
+def photos_tab(handlers: PhotoHandlers, models: ModelChoices, effect_inputs: list) -> gr.Dropdown:
+    """The photo model, uploads, results, downloads and timing; the ``segment`` API endpoint."""
     kind, threshold, softness, blur, color, image = effect_inputs
+    model = model_selector(models, "photo", threshold)
     files = gr.File(file_count="multiple", file_types=["image"], label="Photos", elem_id="photo-input")
     run = gr.Button("Segment", variant="primary", elem_id="segment-button")
     results = gr.State({}, time_to_live=RESULT_TTL_S)
@@ -278,17 +292,21 @@ def photos_tab(handlers: PhotoHandlers, model: gr.Dropdown, effect_inputs: list)
     model.change(lambda: ({}, [], [], None, [], ""), None, [results, *shown], api_visibility="undocumented")
     composites.select(handlers.before_after, [results, *effect_inputs], compare, api_visibility="undocumented",
                       concurrency_limit=2, concurrency_id=PHOTO_WORK)
+    return model
 
 
-def webcam_tab(models: ModelChoices) -> gr.Slider:
-    """The live page (model on the server, effect drawn in the browser); returns its smoothing slider."""
+def webcam_tab(models: ModelChoices, threshold: gr.Slider) -> tuple[gr.Dropdown, gr.Slider]:
+    """The live page (model in the browser or on the server, effect drawn in the browser); returns its model
+    selector and smoothing slider."""
+    model = model_selector(models, "live", threshold)
     gr.Markdown("The model runs in your browser (ONNX Runtime Web): no frame leaves your computer. Where your "
                 "browser cannot run it, or you choose so, the frame is segmented on the server at the model's live "
                 "size. The background effect is drawn in your browser either way; the Look settings below apply.")
-    gr.HTML(live_html(models.live_long_side(models.default)), elem_id="live", js_on_load=SCRIPT.read_text(),
+    gr.HTML(live_html(models.live_long_side(models.live_default)), elem_id="live", js_on_load=SCRIPT.read_text(),
             css_template=LIVE_CSS, apply_default_css=False)
-    return gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing", elem_id="smoothing",
-                     info="Holds back edge flicker where the picture is still; moving parts follow at once.")
+    smoothing = gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing", elem_id="smoothing",
+                          info="Holds back edge flicker where the picture is still; moving parts follow at once.")
+    return model, smoothing
 
 
 def build_app(models: ModelChoices | None = None) -> gr.Blocks:
@@ -299,17 +317,12 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
     with gr.Blocks(title="portraitseg", delete_cache=(300, 600)) as app:
         gr.Markdown(INTRO)
         gr.Markdown(PRIVACY, elem_id="privacy")
-        with gr.Row():
-            model = gr.Dropdown(models.names, value=models.default, label="Model", scale=2)
-            info = gr.Markdown(models.describe(models.default) if models.default else "no model", elem_id="model-info")
         look_settings, effect_inputs = look_controls(models)
-        model.change(models.describe, model, info, api_visibility="undocumented")
-        model.change(models.threshold, model, effect_inputs[1], api_visibility="undocumented")
         with gr.Tab("Photos", id="photos"):
-            photos_tab(PhotoHandlers(models, result_dir), model, effect_inputs)
+            photos_tab(PhotoHandlers(models, result_dir), models, effect_inputs)
         with gr.Tab("Webcam", id="webcam"):
-            smoothing = webcam_tab(models)
-        live_settings = [model, *effect_inputs, smoothing]
+            live_model, smoothing = webcam_tab(models, effect_inputs[1])
+        live_settings = [live_model, *effect_inputs, smoothing]
         gr.on([app.load, *(c.change for c in live_settings)], None, live_settings, None, js=LIVE_CONFIGURE,
               api_visibility="private")
         look_settings.render()  # below the pictures: on a phone the photo comes first, the settings after it

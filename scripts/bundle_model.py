@@ -7,7 +7,7 @@
 Writes zoo/bundled/NAME/: config.json; the float model.onnx, exported with named fp16 weights (so serving
 needs no torch and exports nothing on first use, and the torch backend and fine-tuning read their weights from it:
 one copy of the weights, no safetensors file) and model.int8.onnx (static INT8, calibrated on training images) when its mIoU is
-within 0.3 points of the float model on the test split; eval.json (test split, and with ``--real-world`` the people
+within 0.3 points of the float model on the test split (and not ``--float-only``); NOTICE with ``--notice``; eval.json (test split, and with ``--real-world`` the people
 mIoU and person-free figures of that folder); training.json; README.md, the model card rendered from those files.
 Latency is not timed here: ``benchmarks/compare.py`` writes bench.json and re-renders the card in the run that
 writes docs/benchmarks.md, so every latency the project quotes comes from one run. The curves and logs go to
@@ -67,6 +67,10 @@ def main() -> None:
     parser.add_argument("--started-from", default="ImageNet encoder weights",
                         help="what the run started from (init_from / pretrained), for the record")
     parser.add_argument("--hardware", help="the machine that trained, for the record (default: this machine)")
+    parser.add_argument("--notice", type=Path, help="licence notice of the weights the run started from, shipped as "
+                        "NOTICE in the bundle and quoted in its card (e.g. the Apache-2.0 notice of MediaPipe's)")
+    parser.add_argument("--float-only", action="store_true", help="ship no INT8 model even where it keeps the "
+                        "accuracy: for models whose INT8 call is no faster (benchmarks/live_model.py measures it)")
     parser.add_argument("--docs", type=Path, default=Path("docs"), help="where the curves and logs go (default: docs)")
     parser.add_argument("--zoo", type=Path, default=BUNDLED_DIR, help="folder to write NAME/ into (default: the "
                         "package's bundled models)")
@@ -94,7 +98,7 @@ def main() -> None:
         results[label] = evaluate(load(path, backend="onnxruntime"), pairs)
         print(f"{label}: mIoU {results[label]['miou']:.2f}", flush=True)
     int8_loss = results["fp32"]["miou"] - results["int8"]["miou"]
-    ships_int8 = int8_loss < MAX_INT8_LOSS
+    ships_int8 = int8_loss < MAX_INT8_LOSS and not args.float_only
     export_onnx(net, config, target / ONNX_NAME, named_fp16_weights=True)  # the same outputs as float_onnx
     (target / WEIGHTS_NAME).unlink()  # the weights now live in model.onnx
     if ships_int8:
@@ -118,6 +122,8 @@ def main() -> None:
         "hardware": args.hardware or f"{machine_description()}, no GPU",
         "epochs": len(history),
         "wall time": f"{sum(r['train_seconds'] for r in history) / 3600:.2f} h in training steps",
+        "throughput": f"{np.median([r['train_images_per_s'] for r in history]):.1f} images/s (median over epochs, "
+                      "data pipeline included)",
         "started from": args.started_from,
         "input size": (f"trained on {max(best_canvas)} px canvases, served at long side {config.serve_long_side} "
                        "(chosen on validation data with benchmarks/input_size.py)" if args.serve_long_side else
@@ -130,6 +136,8 @@ def main() -> None:
         "curves": f"docs/training/{args.name}/curves.png",
     }
     (target / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    if args.notice:
+        shutil.copy(args.notice, target / "NOTICE")
     (target / "README.md").write_text(str(render_card(target, model_name=args.name)))
     docs = args.docs / "training" / args.name
     docs.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ if [ "${1:-}" = "--test" ]; then
     python -m pip install --quiet "torch==${TORCH_VERSION}"
   fi
   # editable, so the tests run the code you edit (setuptools' editable-install banner silenced)
-  PYTHONWARNINGS=ignore python -m pip install --quiet -e ".[cpu,demo,train,test,ray,efficientnet]"
+  PYTHONWARNINGS=ignore python -m pip install --quiet -e ".[cpu,demo,train,test,ray,efficientnet,bench]"
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
     else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi

@@ -61,15 +61,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def demo_page(model: str | None = None, init_script: str | None = None, width: int = 1280,
+def demo_page(live_model: str | None = None, init_script: str | None = None, width: int = 1280,
               height: int = 900, pages: int = 1, servers: list | None = None) -> Iterator:
-    """A Playwright page on a freshly started demo, ready to use, with a fake camera filming a person; with
+    """A Playwright page on a freshly started demo (``live_model``: the webcam tab's, default the bundled live
+    model), ready to use, with a fake camera filming a person; with
     ``pages`` above 1 a list of pages, each in its own window (as two viewers are: a background tab would be
     throttled). ``servers``, when given, receives the demo server's process."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    command = [sys.executable, "-m", "portraitseg", "demo", "--port", str(port)] + (["-m", model] if model else [])
+    command = [sys.executable, "-m", "portraitseg", "demo", "--port", str(port)] + (
+        ["--live-model", live_model] if live_model else [])
     server = subprocess.Popen(command, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"

@@ -55,7 +55,7 @@ def test_the_browsers_matte_agrees_with_the_python_segmenters(playwright, demo_u
     browser, page, _ = open_webcam(playwright, demo_url, clip)
     page.locator("#live .live-start").click()
     painted(page, 5)
-    segmenter = portraitseg.load().live()
+    segmenter = portraitseg.load("portrait-live").live()  # the webcam tab's default model
     agreements = []
     for _ in range(5):  # five frames of the clip, a few frames apart
         page.wait_for_timeout(150)

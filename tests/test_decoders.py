@@ -35,8 +35,9 @@ def fresh_plugins():
 def test_builtin_decoders_come_through_the_hook():
     registry = plugins.get_registry("decoders")
     assert {e.name: e.plugin for e in registry} == {"light": "portraitseg.zoo.decoders.plugin",
+                                                   "selfie": "portraitseg.zoo.decoders.plugin",
                                                    "unet": "portraitseg.zoo.decoders.plugin"}
-    with pytest.raises(PluginError, match="unknown decoder 'fpn'; valid names: light, unet"):
+    with pytest.raises(PluginError, match="unknown decoder 'fpn'; valid names: light, selfie, unet"):
         registry.create("fpn")
 
 
@@ -82,7 +83,8 @@ def test_a_decoder_lying_about_its_stride_is_refused(fresh_plugins):
     (dict(LIGHT, decoder_channels=(32, 16)), "decoder_channels needs 3 widths"),
     (dict(LIGHT, decoder_params={"stride": 32}), "stride 32 is not one of the encoder's skip strides"),
     (dict(LIGHT, decoder_params={"depth": 3}), "unexpected keyword argument 'depth'"),
-    (dict(decoder="nope"), "unknown decoder 'nope'; valid names: light, unet"),
+    (dict(decoder="nope"), "unknown decoder 'nope'; valid names: light, selfie, unet"),
+    (dict(decoder="selfie", decoder_channels=(32, 16, 8), decoder_convs=1), "the selfie decoder's widths are"),
 ])
 def test_a_config_its_decoder_cannot_build_is_refused_in_one_line(tmp_path, settings, message):
     config = tiny_config(**settings)

@@ -52,7 +52,11 @@ def page(browser_context, demo_url):
 
 @pytest.mark.browser
 def test_upload_shows_mask_and_cutout_and_downloads_rgba_png(page, tmp_path):
-    assert "onnxruntime" in page.inner_text("#model-info")  # the page says what serves the model
+    assert "onnxruntime" in page.inner_text("#photo-model-info")  # the page says what serves each tab
+    assert "portrait-unet-mnv2" in page.inner_text("#photo-model-info")
+    page.get_by_role("tab", name="Webcam").click()
+    assert "portrait-live" in page.inner_text("#live-model-info")
+    page.get_by_role("tab", name="Photos").click()
     page.set_input_files("#photo-input input[type=file]", str(PHOTO))
     page.click("#segment-button")
     page.wait_for_selector("#composites img", timeout=60_000)

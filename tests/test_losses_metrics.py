@@ -61,6 +61,21 @@ def test_lovasz_is_zero_with_margin_and_one_at_zero_logits():
     assert losses.create("lovasz")(torch.zeros_like(target), target).item() == pytest.approx(1.0)
 
 
+def test_distillation_follows_the_teacher_only_where_it_agrees_with_the_label():
+    from portraitseg.trainers.losses import agreeing_distillation
+
+    teacher = torch.tensor([[[[3.0, -2.0], [4.0, -1.0]]]])  # right, wrong, wrong, right against ``target``
+    student = torch.tensor([[[[0.5, 0.2], [-3.0, -0.4]]]])
+    agree = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]]]])
+    expected = losses.create("bce")(student, torch.sigmoid(teacher), valid=agree)
+    assert agreeing_distillation(student, teacher, target).item() == pytest.approx(expected.item())
+    only_first = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])
+    expected = losses.create("bce")(student[..., :1, :1], torch.sigmoid(teacher[..., :1, :1]))
+    assert agreeing_distillation(student, teacher, target, only_first).item() == pytest.approx(expected.item())
+    assert agreeing_distillation(teacher, teacher, target).item() < agreeing_distillation(student, teacher,
+                                                                                          target).item()
+
+
 def test_unknown_loss_parameter_is_an_error():
     with pytest.raises(TypeError, match="unknown parameters"):
         losses.create("dice", gamma=2)

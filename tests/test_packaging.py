@@ -1,4 +1,4 @@
-"""The wheel carries every sub-package (mapped from the top-level folders), the bundled model and the examples."""
+"""The wheel carries every sub-package (mapped from the top-level folders), the bundled models and the examples."""
 
 import os
 import subprocess
@@ -26,6 +26,8 @@ def test_wheel_maps_the_folders_to_subpackages_and_ships_data(wheel):
                    "portraitseg/zoo/encoders/mobilenet_v2.py", "portraitseg/cli/predict.py",
                    "portraitseg/demo/examples/grace_hopper.jpg", "portraitseg/demo/live.js",
                    "portraitseg/zoo/bundled/portrait-unet-mnv2/model.onnx", "portraitseg/trainers/default.yaml",
+                   "portraitseg/zoo/bundled/portrait-live/model.onnx", "portraitseg/zoo/bundled/portrait-live/NOTICE",
+                   "portraitseg/zoo/selfie_layers.py",
                    "portraitseg/ray.py", "portraitseg/zoo/encoders/efficientnet_lite.py",
                    "portraitseg/demo/browser_runtime/ort-wasm-simd-threaded.wasm",  # fetched by scripts/setup.sh
                    "portraitseg/demo/browser_runtime/LICENSE"):
@@ -46,7 +48,7 @@ def test_installed_wheel_imports_from_site_packages(wheel, tmp_path):
     assert result.returncode == 0, result.stderr
     zoo_file, bundled = result.stdout.splitlines()
     assert zoo_file.startswith(str(target))
-    assert "portrait-unet-mnv2" in bundled
+    assert "portrait-unet-mnv2" in bundled and "portrait-live" in bundled
 
 
 SERVING_CODE = """

@@ -30,7 +30,7 @@ def test_builtins_are_registered_through_the_hooks():
 
 
 def test_unknown_name_lists_the_valid_ones():
-    valid = "efficientnet_lite0, mobilenet_v2, mobilenet_v2_050"
+    valid = "efficientnet_lite0, mediapipe_selfie, mobilenet_v2, mobilenet_v2_050"
     with pytest.raises(PluginError, match=rf"unknown encoder 'resnet9000'; valid names: {valid}"):
         plugins.get_registry("encoders").create("resnet9000")
 

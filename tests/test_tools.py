@@ -64,11 +64,13 @@ def test_train_throughput(tmp_path):
 
 
 def test_architectures(data, tmp_path):
-    tool([REPO / "benchmarks/architectures.py", "--encoders", "mobilenet_v2_050", "--size", "64", "64", "--rounds",
-          "1", "--calls", "1", "--train-steps", "1", "--workers", "0", "--train-data", data, "--out",
-          tmp_path / "pairs.md"], tmp_path)
+    out = tool([REPO / "benchmarks/architectures.py", "--encoders", "mobilenet_v2_050", "mediapipe_selfie", "--size",
+                "64", "64", "--rounds", "1", "--calls", "1", "--train-steps", "1", "--workers", "0", "--train-data",
+                data, "--out", tmp_path / "pairs.md"], tmp_path)
     table = (tmp_path / "pairs.md").read_text()
     assert "| mobilenet_v2_050 | light |" in table and "| mobilenet_v2_050 | unet |" in table
+    assert "| mediapipe_selfie | selfie |" in table  # the live model's pair
+    assert "mobilenet_v2_050 + selfie: skipped" in out
 
 
 def test_compare(data, tiny_checkpoint, tmp_path):
@@ -107,11 +109,51 @@ def test_soup(run, tmp_path):
 def test_bundle_model(run, data, tmp_path):
     tool([REPO / "scripts/bundle_model.py", run, "tiny", "--data", data, "--split", "splits/test.txt",
           "--real-world", data, "--calibration", data, "--calibration-images", "4", "--command", "portraitseg train",
-          "--live-long-side", "64", "--zoo", tmp_path / "zoo", "--docs", tmp_path / "docs"], REPO)
+          "--live-long-side", "64", "--zoo", tmp_path / "zoo", "--docs", tmp_path / "docs", "--float-only",
+          "--notice", REPO / "scripts" / "notices" / "mediapipe-selfie.NOTICE"], REPO)
     bundled = tmp_path / "zoo" / "tiny"
-    for name in ("config.json", "model.onnx", "eval.json", "training.json", "README.md", "train_config.yaml"):
+    for name in ("config.json", "model.onnx", "eval.json", "training.json", "README.md", "train_config.yaml",
+                 "NOTICE"):
         assert (bundled / name).is_file(), name
+    assert not (bundled / "model.int8.onnx").exists()  # --float-only
+    assert "Starting weights and their licence" in (bundled / "README.md").read_text()
     assert (tmp_path / "docs" / "training" / "tiny" / "curves.png").is_file()
+
+
+def test_convert_mediapipe_selfie(data_root, tmp_path):
+    """The converter end to end on MediaPipe's own file: a checkpoint that loads and serves."""
+    tflite = data_root.parent / "peers" / "selfie_segmentation.tflite"
+    if not tflite.is_file():
+        pytest.skip(f"{tflite} absent")
+    pytest.importorskip("ai_edge_litert")
+    out = tool([REPO / "scripts/convert_mediapipe_selfie.py", tflite, tmp_path / "mp", "--temperature", "8"], REPO)
+    assert "106,401 parameters" in out
+    from portraitseg.api import load
+
+    prob = load(tmp_path / "mp", backend="torch")(EXAMPLES / "grace_hopper.jpg")
+    assert 0.1 < float((prob > 0.5).mean()) < 0.9
+
+
+def test_peers_loaded_at_two_thread_counts_stay_apart(data_root):
+    """Loading the peers again at another thread count once rebound the first ones too, so a '1 thread' MediaPipe
+    figure ran on 2."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from peers import load_peers
+
+    pytest.importorskip("ai_edge_litert")
+    one, two = load_peers(data_root.parent / "peers", 1), load_peers(data_root.parent / "peers", 2)
+    mediapipe = [next(p for p in peers if p.file == "selfie_segmentation.tflite") for peers in (one, two)]
+    assert mediapipe[0] is not mediapipe[1] and mediapipe[0].run is not mediapipe[1].run
+
+
+def test_live_model(data_root, tmp_path):
+    peers = data_root.parent / "peers"
+    if not (peers / "selfie_segmentation.tflite").is_file():
+        pytest.skip(f"{peers} absent")
+    pytest.importorskip("ai_edge_litert")
+    out = tool([REPO / "benchmarks/live_model.py", "--peers", peers, "--rounds", "1", "--calls", "2",
+                "--threads", "1"], tmp_path)
+    assert "| portrait-live fp32 | 192x256 |" in out and "vs MediaPipe, 1 thr" in out
 
 
 def test_pack_training_data(data, tmp_path):
@@ -162,7 +204,8 @@ def test_memory(tmp_path):
 
 @pytest.mark.slow
 def test_browser_inference(playwright, tmp_path):
-    out = tool([REPO / "benchmarks/browser_inference.py", "--sizes", "64x64", "--runs", "2"], REPO)
+    out = tool([REPO / "benchmarks/browser_inference.py", "--model", "portrait-unet-mnv2", "--sizes", "64x64",
+                "--runs", "2"], REPO)
     assert "| model.int8.onnx | 64x64 | 2 | yes |" in out and "| model.onnx | 64x64 | 1 | yes |" in out, out
 
 

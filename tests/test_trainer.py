@@ -78,6 +78,28 @@ def test_init_from_starts_from_every_weight_of_a_checkpoint(synthetic_data, tmp_
                          init_from=str(tiny_checkpoint)), progress=False)
 
 
+def test_a_teacher_adds_its_agreeing_pixels_to_the_loss(synthetic_data, tmp_path, tiny_checkpoint):
+    """With the start as its teacher (in eval mode), a batch's loss grows by exactly the distillation term."""
+    settings = dict(epochs=1, init_from=str(tiny_checkpoint), channels_last=False, precision="fp32")
+    plain = Trainer(tiny_run(synthetic_data, tmp_path / "plain", **settings), progress=False)
+    taught = Trainer(tiny_run(synthetic_data, tmp_path / "taught", teacher=str(tiny_checkpoint), teacher_weight=0.5,
+                              **settings), progress=False)
+    assert taught.teacher is not None and not any(p.requires_grad for p in taught.teacher.parameters())
+    images, labels, _ = next(iter(plain._loader()))
+    with torch.no_grad():
+        base, logits = plain._compute_loss(images, labels)
+        total, _ = taught._compute_loss(images, labels)
+        teacher_logits = taught.teacher(images)
+    from portraitseg.trainers.data import split_label
+    from portraitseg.trainers.losses import agreeing_distillation
+
+    target, valid = split_label(labels)
+    expected = base + 0.5 * agreeing_distillation(logits, teacher_logits, target, valid)
+    torch.testing.assert_close(total, expected)
+    with pytest.raises(PortraitsegError, match="teacher_weight"):
+        build_config(None, {"teacher_weight": -1})
+
+
 def test_schedules_warm_up_then_decay():
     assert lr_factor(0, 100, 10, "cosine") == pytest.approx(0.1)
     assert lr_factor(10, 100, 10, "cosine") == pytest.approx(1.0)

@@ -52,3 +52,13 @@ def test_a_camera_without_window_support_falls_back_to_the_browser_page(tiny_che
     monkeypatch.setattr(ui, "launch", lambda app, port: launched.update(app=app, port=port))
     assert main(["webcam", "-m", str(tiny_checkpoint), "--source", "0", "--port", "7999"]) == 0
     assert launched["port"] == 7999 and "Webcam tab" in capsys.readouterr().out
+    chosen = {c["props"].get("elem_id"): c["props"].get("value") for c in launched["app"].config["components"]}
+    assert chosen["live-model"] == str(tiny_checkpoint)  # the webcam tab runs the model the command was given
+    assert chosen["photo-model"] == "portrait-unet-mnv2"
+
+
+def test_a_video_file_runs_the_live_model_by_default(tmp_path, capsys):
+    source, out = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    write_video(source, frames=3)
+    assert main(["webcam", "--source", str(source), "--effect", "mask", "--output", str(out), "--no-window"]) == 0
+    assert "portrait-live" in capsys.readouterr().out

@@ -36,7 +36,8 @@ class TrainConfig:
     ``train_size``), drawn per batch with ``canvas_weights``. ``cache_side``: training images are decoded once
     and kept in memory at this long side (default 1.5 x the input long side). ``pretrained``: encoder weights
     (ImageNet, or a checkpoint's encoder); ``init_from``: a checkpoint folder whose whole model starts the run
-    (fine-tuning). ``hard_negatives``: draw person-free training pairs more often where the model paints more of
+    (fine-tuning). ``teacher``: a checkpoint folder whose probabilities are extra targets (weight ``teacher_weight``)
+    where its mask agrees with the label (:func:`portraitseg.trainers.losses.agreeing_distillation`). ``hard_negatives``: draw person-free training pairs more often where the model paints more of
     them (:class:`portraitseg.trainers.sampling.HardNegatives`). Every default is the recipe's value
     (:data:`RECIPE_FILE`, the bundled model's recipe): one recipe, in one file."""
 
@@ -63,6 +64,8 @@ class TrainConfig:
     cache_side: int | None = recipe("cache_side")
     pretrained: str | None = recipe("pretrained")
     init_from: str | None = recipe("init_from")
+    teacher: str | None = recipe("teacher")
+    teacher_weight: float = recipe("teacher_weight")
     # objective and data
     loss: str = recipe("loss")
     loss_params: dict[str, Any] = recipe("loss_params")
@@ -151,6 +154,7 @@ class TrainConfig:
             "accumulate": lambda: self.accumulate >= 1,
             "val_fraction": lambda: 0 <= self.val_fraction < 1,
             "ema": lambda: 0 <= self.ema < 1,
+            "teacher_weight": lambda: self.teacher_weight >= 0,
             "train_size": lambda: len(self.train_size) == 2 and all(int(v) % stride == 0 for v in self.train_size),
             "canvases": lambda: self.canvases is None or (len(self.canvases) > 0 and all(
                 len(c) == 2 and all(int(v) % stride == 0 and int(v) > 0 for v in c)

@@ -31,6 +31,7 @@ from portraitseg.trainers.distributed import (DistInfo, EpochSampler, average_sc
                                               shutdown)
 from portraitseg.trainers.ema import EMA
 from portraitseg.trainers.interrupt import StopRequest, ignore_ctrl_c_in_worker
+from portraitseg.trainers.losses import agreeing_distillation
 from portraitseg.evaluation.evaluate import evaluate
 from portraitseg.trainers.records import plot_curves, write_logs
 from portraitseg.trainers.sampling import CanvasBatchSampler, HardNegatives
@@ -47,7 +48,7 @@ STATE_NAME = "state.pt"
 # Settings that define the model or the data order: a resumed run must not change them.
 _FROZEN_ON_RESUME = ARCHITECTURE_FIELDS + (
     "data", "val_fraction", "train_size", "serve_long_side", "canvases", "canvas_weights", "cache_side", "batch_size",
-    "accumulate", "seed", "augmentations", "loss", "loss_params", "hard_negatives")
+    "accumulate", "seed", "augmentations", "loss", "loss_params", "hard_negatives", "teacher", "teacher_weight")
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
@@ -158,6 +159,14 @@ class Trainer:
         self.model = self.model.to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
+        self.teacher = self._load_teacher(config.teacher) if config.teacher else None
+
+    def _load_teacher(self, directory: str) -> torch.nn.Module:
+        """The frozen distillation teacher, on the device, in eval mode."""
+        teacher = load_checkpoint(directory)[0].to(self.device).eval()
+        if self.config.channels_last:
+            teacher = teacher.to(memory_format=torch.channels_last)
+        return teacher.requires_grad_(False)
 
     def _build_data(self) -> None:
         """Training pairs decoded once, the held-out and selection sets, the canvases and hard-negative mining."""
@@ -272,6 +281,11 @@ class Trainer:
         loss = self._loss(logits, target, valid)
         if aux:
             loss = loss + self.config.aux_weight * sum(self._loss(a, target, valid) for a in aux) / len(aux)
+        if self.teacher is not None:
+            with torch.no_grad(), torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
+                                                 enabled=self.autocast_dtype is not None):
+                teacher_logits = self.teacher(images)
+            loss = loss + self.config.teacher_weight * agreeing_distillation(logits, teacher_logits, target, valid)
         return loss, logits
 
     def _loss(self, logits: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -350,7 +364,7 @@ class Trainer:
         return {"train_loss": sum(losses) / max(1, len(losses)), "processes": self.dist.world_size,
                 "train_images": seen * self.dist.world_size, "train_seconds": round(seconds, 1),
                 "train_images_per_s": round(seen * self.dist.world_size / max(seconds, 1e-9), 2),
-                "data_wait_seconds": round(waited, 2), "data_wait_share": round(waited / max(seconds, 1e-9), 3)}
+                "data_wait_seconds": round(waited, 3), "data_wait_share": round(waited / max(seconds, 1e-9), 3)}
 
     def validate(self) -> dict[str, float]:
         """Held-out and selection-set metrics, and the selection score that picks ``best/``."""

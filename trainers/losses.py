@@ -42,6 +42,16 @@ def dice_bce(logits: Tensor, target: Tensor, dice_weight: float = 1.0, bce_weigh
     return dice_weight * soft_dice(logits, target, valid=valid) + bce_weight * bce(logits, target, valid)
 
 
+def agreeing_distillation(logits: Tensor, teacher_logits: Tensor, target: Tensor,
+                          valid: Tensor | None = None) -> Tensor:
+    """BCE towards a teacher's probabilities on the (valid) pixels where the teacher's mask agrees with the label:
+    it keeps what the teacher knew, at the teacher's confidence, and leaves the pixels it got wrong to the label
+    (learning without forgetting, Li and Hoiem 2016, with the label as the referee)."""
+    teacher = torch.sigmoid(teacher_logits.float())
+    agree = ((teacher > 0.5) == (target > 0.5)).float()
+    return bce(logits, teacher, agree if valid is None else agree * valid)
+
+
 def focal(logits: Tensor, target: Tensor, gamma: float = 2.0, alpha: float = 0.25,
           valid: Tensor | None = None) -> Tensor:
     """Focal loss (Lin et al. 2017): BCE down-weighted on easy pixels; ``alpha`` weights the person class."""

@@ -25,7 +25,7 @@ class SegmentationModel(nn.Module):
     """Encoder + decoder. Input: RGB in [0, 255], NCHW; output: logits at input size.
 
     The input normalisation is part of the model, so exported ONNX files take plain RGB. The decoder's logits
-    (at its declared stride) are brought to the input size bilinearly. With ``aux_heads`` the model returns
+    (at its declared stride) are brought to the input size bilinearly where that stride is above 1. With ``aux_heads`` the model returns
     ``(logits, [aux logits ...])`` in training mode (deep supervision); in eval mode only logits.
     """
 
@@ -42,7 +42,8 @@ class SegmentationModel(nn.Module):
         size = x.shape[-2:]
         out = self.decoder(self.encoder((x - self.mean) * self.inv_std))
         logits, aux = out if isinstance(out, tuple) else (out, None)
-        logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        if self.decoder.stride > 1:  # a stride-1 decoder's logits are the input's size already
+            logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
         if aux is not None and self.training:
             return logits, [F.interpolate(a, size=size, mode="bilinear", align_corners=False) for a in aux]
         return logits

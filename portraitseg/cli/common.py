@@ -48,13 +48,14 @@ ALL_CORES = (None, "CPU threads (default: one per available core)")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True, edges: str = "guided",
-                        threads: tuple[int | None, str] = ALL_CORES) -> None:
-    """``threads``: the --threads default and its help (batch actors take one thread each)."""
-    from portraitseg.zoo.catalog import DEFAULT_MODEL, bundled_models
+                        threads: tuple[int | None, str] = ALL_CORES, role: str = "photo") -> None:
+    """``threads``: the --threads default and its help (batch actors take one thread each); ``role``: ``photo``
+    or ``live``, whose bundled model is the default."""
+    from portraitseg.zoo.catalog import bundled_models, default_model
 
-    parser.add_argument("-m", "--model", default=None,
+    parser.add_argument("-m", "--model", default=default_model(role),
                         help=f"zoo name ({', '.join(bundled_models()) or 'none bundled'}), checkpoint folder, .onnx "
-                             f"file or hf://ORG/NAME[@REV] (default: {DEFAULT_MODEL}, bundled)")
+                             f"file or hf://ORG/NAME[@REV] (default: {default_model(role)}, bundled)")
     if backend:
         parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"],
                             help="auto: ONNX Runtime when installed, else torch")

