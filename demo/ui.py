@@ -23,6 +23,7 @@ from portraitseg.demo.tempspace import claim, exit_cleanly_on_sigterm
 from portraitseg.demo.uploads import MAX_UPLOAD_REQUEST_BYTES, UploadBudget
 from portraitseg.effects import DEFAULT_COLOR, Effect
 from portraitseg.errors import EffectError, PortraitsegError
+from portraitseg.outputs import encode, output_suffix
 from portraitseg.temporal import DEFAULT_SMOOTHING
 from portraitseg.thresholds import mask_uint8
 
@@ -159,9 +160,9 @@ class PhotoHandlers:
             shown.append((save_png(folder / f"{stem}_preview.png", picture), kept.name))
             masks.append((save_png(folder / f"{stem}_mask.png", mask_uint8(prob, effect.threshold)), kept.name))
             if effect.kind != "cutout":
-                files.append(save_png(folder / f"{stem}_composite.png", picture))
-            files.append(save_png(folder / f"{stem}_cutout.png",
-                                  Effect("cutout", effect.threshold, effect.softness)(image, prob)))
+                files.append(save_download(folder / f"{stem}_composite", effect.kind, kept.name, picture))
+            files.append(save_download(folder / f"{stem}_cutout", "cutout", kept.name,
+                                       Effect("cutout", effect.threshold, effect.softness)(image, prob)))
             if first is None:
                 first = (save_png(folder / f"{stem}_before.png", image), shown[0][0])
         rows = "\n".join(f"| {k.name} | {k.width}x{k.height} | {k.model_ms:.0f} ms | {k.total_ms:.0f} ms |"
@@ -231,6 +232,14 @@ def save_png(path: Path, array: np.ndarray) -> str:
     return str(path)
 
 
+def save_download(base: Path, kind: str, photo_name: str, array: np.ndarray) -> str:
+    """A download in the format ``predict`` writes for that photo: a JPEG for an opaque picture of a JPEG photo, a
+    PNG otherwise (``base`` plus that suffix)."""
+    path = Path(f"{base}{output_suffix(kind, Path(photo_name))}")
+    path.write_bytes(encode(array, path.suffix))
+    return str(path)
+
+
 def look_controls(models: ModelChoices):
     """The Look settings (rendered later, below the pictures) and the effect inputs every handler takes."""
     with gr.Accordion("Look", open=True, elem_id="look-settings", render=False) as look_settings:
@@ -279,8 +288,8 @@ def photos_tab(handlers: PhotoHandlers, models: ModelChoices, effect_inputs: lis
         masks = gr.Gallery(label="Mask", columns=3, height=360, elem_id="masks", format="png", object_fit="contain")
     compare = gr.ImageSlider(label="Before / after", elem_id="before-after", format="png")
     with gr.Row():
-        downloads = gr.File(label="Downloads: composites and cut-outs (PNG)", file_count="multiple",
-                            elem_id="cutouts")
+        downloads = gr.File(label="Downloads: composites (JPEG for a JPEG photo) and cut-outs (PNG)",
+                            file_count="multiple", elem_id="cutouts")
         timing = gr.Markdown(elem_id="timing")
     gr.Examples([[[str(p)]] for p in example_paths()], inputs=[files], label="Example photos")
     shown = [composites, masks, compare, downloads, timing]

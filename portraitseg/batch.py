@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from portraitseg.errors import PortraitsegError
-from portraitseg.outputs import output_names
+from portraitseg.outputs import output_names, output_suffix
 from portraitseg.ray import MANIFEST_COLUMNS
 from portraitseg.storage import folder_and_name, is_uri, list_inputs, make_folder, names_in
 
@@ -30,7 +30,8 @@ RAY_DRIVER_LOG = str(Path(tempfile.gettempdir()) / "ray" / "portraitseg-batch-dr
 @dataclass
 class BatchJob:
     """One ``portraitseg batch`` run. ``effect`` holds :class:`portraitseg.ray.Segment`'s options (output kind,
-    threshold, softness, blur, color, background, edges, device, threads, precision)."""
+    threshold, softness, blur, color, background, edges, device, threads, precision, quality); ``format`` the
+    output files' (:func:`portraitseg.outputs.output_suffix`)."""
 
     inputs: list[str]
     output: str
@@ -40,16 +41,18 @@ class BatchJob:
     batch_size: int = 4
     address: str | None = None
     progress: bool = True
+    format: str = "auto"
 
     @property
     def kind(self) -> str:
         return self.effect.get("output", "mask")
 
 
-def plan(sources: list[str], output: str, kind: str) -> list[tuple[str, str]]:
-    """(source, target) per input, targets named as ``portraitseg predict`` names them."""
+def plan(sources: list[str], output: str, kind: str, fmt: str = "auto") -> list[tuple[str, str]]:
+    """(source, target) per input, targets named (and so encoded) as ``portraitseg predict`` names them."""
     out = output.rstrip("/") or "/"
-    names = output_names([PurePosixPath(s) for s in sources], PurePosixPath(out), kind)
+    names = output_names([PurePosixPath(s) for s in sources], PurePosixPath(out), kind,
+                         suffix=lambda p: output_suffix(kind, p, fmt))
     return [(source, f"{out}/{name.name}") for source, name in zip(sources, names)]
 
 
@@ -195,7 +198,7 @@ def run(job: BatchJob) -> dict[str, int]:
     load(job.model, device="cpu", threads=1, precision=options.get("precision", "auto"))  # a bad model fails here
     make_folder(output)
     existing = names_in(output)
-    pairs = plan(sources, output, job.kind)
+    pairs = plan(sources, output, job.kind, job.format)
     todo = [(s, t) for s, t in pairs if folder_and_name(t)[1] not in existing]
     kept = [_kept_row(s, t, earlier) for s, t in pairs if folder_and_name(t)[1] in existing]
     counts = {"written": 0, "kept": len(kept), "failed": 0}

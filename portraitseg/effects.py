@@ -106,9 +106,13 @@ def blurred(image: np.ndarray, strength: float = 15.0, weight: np.ndarray | None
 
 
 def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """``image`` over ``background`` with ``alpha`` (H, W) in [0, 1]; uint8 RGB out."""
-    a = alpha[..., None]
-    out = image.astype(np.float32) * a + background.astype(np.float32) * (1 - a)
+    """``image`` (uint8 RGB) over ``background`` (uint8, or float for an enlarged blur) with ``alpha`` (H, W) in
+    [0, 1]; uint8 RGB out, rounded to the nearest level. OpenCV's weighted blend, several times faster than the
+    same sum in numpy on a 12 MP photo."""
+    a = np.ascontiguousarray(alpha, dtype=np.float32)
+    if background.dtype == np.uint8:
+        return cv2.blendLinear(np.ascontiguousarray(image), np.ascontiguousarray(background), a, 1 - a)
+    out = cv2.blendLinear(image.astype(np.float32), np.ascontiguousarray(background, np.float32), a, 1 - a)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 

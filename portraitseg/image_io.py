@@ -40,6 +40,18 @@ def read_image(source: ImageInput, max_pixels: int | None = None) -> np.ndarray:
                          "PIL image")
 
 
+def icc_profile(source: ImageInput) -> bytes | None:
+    """The colour profile embedded in an image file or its bytes (the header only is read), or None: an output
+    made from the photo carries it on, so its colours look as the photo's do."""
+    if not isinstance(source, (str, os.PathLike, bytes)):
+        return None
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
+            return im.info.get("icc_profile") or None
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
 def read_image_bytes(data: bytes, name: str, max_pixels: int | None = None) -> np.ndarray:
     """An encoded image file's bytes (read from an object store, say) decoded exactly as the file would be;
     ``name`` is what errors call it."""

@@ -19,6 +19,7 @@ are plain PNG bytes and numbers.)
 from __future__ import annotations
 
 import time
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from portraitseg.effects import DEFAULT_COLOR, Effect
 from portraitseg.errors import ImageReadError
 from portraitseg.image_io import read_image, read_image_bytes
+from portraitseg.outputs import DEFAULT_QUALITY
 from portraitseg.thresholds import person_mask, threshold_for
 
 # one row per input of ``portraitseg batch``: status is written, kept (there already) or failed (see error)
@@ -47,12 +49,14 @@ class Segment:
 
     def __init__(self, model: str | None = None, output: str = "mask", threshold: float | None = None,
                  softness: float = 0.0, blur: float = 15.0, color: str = DEFAULT_COLOR, background: str | None = None,
-                 edges: str = "guided", device: str = "auto", threads: int | None = 1, precision: str = "auto") -> None:
+                 edges: str = "guided", device: str = "auto", threads: int | None = 1, precision: str = "auto",
+                 quality: int = DEFAULT_QUALITY) -> None:
         from portraitseg.api import load
 
         self.segmenter = load(model, device=device, threads=threads, precision=precision, edges=edges, spin=False)
         self.threshold = threshold_for(threshold, self.segmenter.threshold)
         self.effect = Effect.from_options(output, self.threshold, softness, blur, color, background)
+        self.quality = quality  # of the JPEG and WebP files SegmentFiles writes
 
     @staticmethod
     def resources(device: str = "auto", threads: int | None = 1) -> dict[str, float]:
@@ -83,13 +87,15 @@ class Segment:
 
 class SegmentFiles(Segment):
     """``portraitseg batch``'s worker: rows of ``source`` and ``target`` (local paths or URIs that pyarrow's file
-    systems read) -> each result written to its target as the PNG ``portraitseg predict`` writes, and one
+    systems read) -> each result written to its target as the file ``portraitseg predict`` writes (the format
+    the target's suffix names, the photo's colour profile kept), and one
     manifest row back (never an image, so the driver's memory stays small). A target that exists is kept, not
     written again (a retried batch after an actor died, or a resumed job); an unreadable source is reported in
     its row and the job goes on."""
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        from portraitseg.outputs import png_bytes
+        from portraitseg.image_io import icc_profile
+        from portraitseg.outputs import encode
         from portraitseg.storage import exists, is_uri, read_bytes, write_bytes
 
         rows: dict[str, list] = {key: [] for key in MANIFEST_COLUMNS}
@@ -102,9 +108,9 @@ class SegmentFiles(Segment):
                 if exists(target):
                     row.update(status="kept")
                 else:
-                    result, share = self.process(read_image_bytes(read_bytes(source), source) if is_uri(source)
-                                                 else source)
-                    data = png_bytes(result)
+                    photo = read_bytes(source) if is_uri(source) else source
+                    result, share = self.process(read_image_bytes(photo, source) if is_uri(source) else photo)
+                    data = encode(result, PurePosixPath(target).suffix, self.quality, icc_profile(photo))
                     write_bytes(target, data)
                     row.update(width=result.shape[1], height=result.shape[0], bytes=len(data), person_share=share)
             except (ImageReadError, OSError) as exc:

@@ -52,7 +52,8 @@ def predict(inputs: Path, out: Path, *options: str) -> int:
                            *options], capture_output=True).returncode
 
 
-@pytest.mark.parametrize("options", [("--output", "mask"), ("--output", "cutout", "--softness", "0.2")])
+@pytest.mark.parametrize("options", [("--output", "mask"), ("--output", "cutout", "--softness", "0.2"),
+                                     ("--output", "blur", "--softness", "0.2")])  # blur of JPEGs: JPEG files
 def test_batch_writes_the_same_bytes_as_predict_and_a_manifest(local_ray, tmp_path, options):
     from portraitseg.batch import BatchJob, run
 
@@ -62,8 +63,9 @@ def test_batch_writes_the_same_bytes_as_predict_and_a_manifest(local_ray, tmp_pa
     effect = {"output": options[1], "softness": float(options[3]) if len(options) > 2 else 0.0}
     counts = run(BatchJob([str(inputs)], str(tmp_path / "batch"), effect, actors=2, batch_size=2, progress=False))
     assert counts == {"written": 6, "kept": 0, "failed": 1}
-    predicted = sorted(p.name for p in (tmp_path / "predicted").glob("*.png"))
-    assert sorted(p.name for p in (tmp_path / "batch").glob("*.png")) == predicted and len(predicted) == 6
+    suffix = ".jpg" if options[1] == "blur" else ".png"
+    predicted = sorted(p.name for p in (tmp_path / "predicted").glob(f"*{suffix}"))
+    assert sorted(p.name for p in (tmp_path / "batch").glob(f"*{suffix}")) == predicted and len(predicted) == 6
     for name in predicted:
         assert (tmp_path / "batch" / name).read_bytes() == (tmp_path / "predicted" / name).read_bytes(), name
     rows = manifest(tmp_path / "batch")

@@ -22,18 +22,56 @@ def photos(tmp_path):
 
 @pytest.mark.parametrize("kind, mode, bands", [("mask", "L", 1), ("prob", "L", 1), ("cutout", "RGBA", 4),
                                                ("blur", "RGB", 3), ("color", "RGB", 3), ("replace", "RGB", 3)])
-def test_every_output_kind_writes_a_png_at_the_original_size(kind, mode, bands, photos, tmp_path, tiny_checkpoint):
+def test_every_output_kind_is_written_at_the_original_size(kind, mode, bands, photos, tmp_path, tiny_checkpoint):
+    """A PNG, except an opaque picture of a JPEG photo: a JPEG, as photo tools give back."""
     out = tmp_path / kind
     args = ["predict", "-i", str(photos), "-o", str(out), "-m", str(tiny_checkpoint), "--output", kind]
     if kind == "replace":
         args += ["--background", str(EXAMPLES / "astronaut.png")]
     assert main(args) == 0
     for source in photos.iterdir():
-        written = Image.open(out / f"{source.stem}.png")
+        suffix = ".jpg" if kind in ("blur", "color", "replace") and source.suffix == ".jpg" else ".png"
+        written = Image.open(out / f"{source.stem}{suffix}")
+        assert written.format == ("JPEG" if suffix == ".jpg" else "PNG")
         assert written.mode == mode and len(written.getbands()) == bands
         assert written.size == Image.open(source).size
     if kind == "mask":
         assert set(np.unique(np.asarray(Image.open(out / "hopper.png")))) <= {0, 255}
+
+
+def test_format_and_quality_choose_the_file_and_a_jpeg_cutout_is_refused(photos, tmp_path, tiny_checkpoint, capsys):
+    base = ["predict", "-i", str(photos / "hopper.jpg"), "-m", str(tiny_checkpoint)]
+    assert main(["predict", "-i", str(photos / "hopper.jpg"), "-o", str(tmp_path / "w"), "--output", "cutout",
+                 "--format", "webp"]) == 0  # the bundled model: a real cut-out, with transparent pixels
+    webp = Image.open(tmp_path / "w" / "hopper.webp")
+    assert webp.format == "WEBP" and webp.mode == "RGBA" and np.asarray(webp)[..., 3].min() == 0
+    assert main(base + ["-o", str(tmp_path / "p"), "--output", "blur", "--format", "png"]) == 0
+    assert Image.open(tmp_path / "p" / "hopper.png").format == "PNG"
+    sizes = {}
+    for quality in ("40", "95"):
+        assert main(base + ["-o", str(tmp_path / quality), "--output", "blur", "--quality", quality]) == 0
+        sizes[quality] = (tmp_path / quality / "hopper.jpg").stat().st_size
+    assert sizes["40"] < sizes["95"]
+    assert main(base + ["-o", str(tmp_path / "j"), "--output", "cutout", "--format", "jpeg"]) == 2
+    assert "a JPEG has no transparency" in capsys.readouterr().err and not (tmp_path / "j").exists()
+
+
+def test_a_jpeg_output_keeps_the_photos_colour_profile_and_replaces_only_its_own(tmp_path, tiny_checkpoint):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.open(PHOTO).save(tmp_path / "tagged.jpg", icc_profile=profile)
+    out = tmp_path / "out"
+    out.mkdir()
+    Image.new("RGB", (8, 8)).save(out / "tagged.jpg")  # the user's own file of that name
+    assert main(["predict", "-i", str(tmp_path / "tagged.jpg"), "-o", str(out), "-m", str(tiny_checkpoint),
+                 "--output", "blur"]) == 0
+    written = Image.open(out / "tagged_blur.jpg")
+    assert written.info.get("icc_profile") == profile
+    assert Image.open(out / "tagged.jpg").size == (8, 8)  # kept: not ours
+    assert main(["predict", "-i", str(tmp_path / "tagged.jpg"), "-o", str(out), "-m", str(tiny_checkpoint),
+                 "--output", "blur"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["tagged.jpg", "tagged_blur.jpg"]  # its own replaced
 
 
 def test_repeated_inputs_add_up(photos, tmp_path, tiny_checkpoint):

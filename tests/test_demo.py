@@ -63,7 +63,7 @@ def test_upload_shows_mask_and_cutout_and_downloads_rgba_png(page, tmp_path):
     page.wait_for_selector("#masks img", timeout=60_000)
     link = page.locator("#cutouts a[download='grace_hopper_cutout.png']")
     link.wait_for(timeout=60_000)
-    assert page.locator("#cutouts a[download='grace_hopper_composite.png']").count() == 1
+    assert page.locator("#cutouts a[download='grace_hopper_composite.jpg']").count() == 1  # a JPEG for a JPEG
     with page.expect_download() as download_info:
         link.click()
     saved = tmp_path / "cutout.png"
@@ -237,7 +237,7 @@ def test_two_photos_with_one_name_keep_their_own_downloads(demo_url, tmp_path):
     downloads = Client(demo_url, verbose=False).predict(
         [handle_file(str(p)) for p in photos], "portrait-unet-mnv2", "blur", 0.5, 0.0, 15, "#00ff00", None,
         api_name="/segment")[3]
-    composites = [f for f in downloads if Path(f).name == "photo_composite.png"]
+    composites = [f for f in downloads if Path(f).name == "photo_composite.jpg"]
     assert len(composites) == 2
     sizes = {Image.open(f).size for f in composites}
     assert sizes == {Image.open(p).size for p in photos} and len(sizes) == 2  # each photo's own result

@@ -146,6 +146,12 @@ def test_peers_loaded_at_two_thread_counts_stay_apart(data_root):
     assert mediapipe[0] is not mediapipe[1] and mediapipe[0].run is not mediapipe[1].run
 
 
+def test_photo_path(tmp_path):
+    out = tool([REPO / "benchmarks/photo_path.py", "--rounds", "1", "--outputs", "mask", "blur", "--size", "160",
+                "120"], tmp_path)
+    assert "| floor (decode + JPEG q90) |" in out and "| predict --output blur |" in out and "x |" in out
+
+
 def test_live_model(data_root, tmp_path):
     peers = data_root.parent / "peers"
     if not (peers / "selfie_segmentation.tflite").is_file():

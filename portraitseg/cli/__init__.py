@@ -20,7 +20,7 @@ COMMANDS = {
     "train": ("train", "train a model from a config file with command-line overrides"),
     "export": ("export", "export a model to ONNX (float or INT8)"),
     "bench": ("bench", "measure model-call and whole-path latency per backend"),
-    "plugins": ("plugins", "list registered encoders, losses and augmenters with their plugins"),
+    "plugins": ("plugins", "list registered encoders, decoders, losses and augmenters with their plugins"),
     "augment-preview": ("augment_preview", "write a grid of augmented training pairs to look at"),
     "demo": ("demo", "start the web demo (photo upload and live webcam)"),
     "webcam": ("webcam", "run the model on a camera or video file with OpenCV"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from portraitseg.cli.common import add_effect_arguments, add_model_arguments, positive_int
+from portraitseg.cli.common import add_effect_arguments, add_format_arguments, add_model_arguments, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,11 +12,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folders, globs ('photos/*.jpg'), .txt files of paths or URIs, or URIs that pyarrow "
                              "reads (s3://, gs://, hdfs://, file://)")
     parser.add_argument("-o", "--output-dir", required=True, metavar="OUTPUT",
-                        help="folder or URI for <stem>.png files (named as predict names them) and manifest.parquet; "
+                        help="folder or URI for <stem>.png (or .jpg, .webp) files, named as predict names them, and "
+                             "manifest.parquet; "
                              "outputs already there are kept, so re-running resumes")
     add_model_arguments(parser, backend=False,
                         threads=(1, "CPU threads per actor (on the CPU, one-thread actors, one per core, are fastest)"))
     add_effect_arguments(parser, "--output", default="mask", softness=0.0)
+    add_format_arguments(parser)
     parser.add_argument("--actors", type=positive_int, default=None,
                         help="model copies working at once (default: one per --threads CPUs of the cluster, or one "
                              "per GPU with onnxruntime-gpu)")
@@ -36,11 +38,18 @@ def run(args: argparse.Namespace) -> int:
     from portraitseg.cli.common import effect_from_args, effect_options
     from portraitseg.thresholds import DEFAULT_THRESHOLD
 
+    from pathlib import PurePosixPath
+
+    from portraitseg.outputs import output_suffix
+
     effect_from_args(args, args.effect, DEFAULT_THRESHOLD)  # refuse bad effect options before Ray starts
+    output_suffix(args.effect, PurePosixPath("photo.jpg"), args.format)  # and a format the effect cannot take
     options = effect_options(args, args.effect)
     options["output"] = options.pop("kind")  # Segment's name for it, as the command's flag
-    options.update(edges=args.edges, device=args.device, threads=args.threads, precision=args.precision)
-    job = BatchJob(args.input, args.output_dir, options, args.model, args.actors, args.batch_size, args.address)
+    options.update(edges=args.edges, device=args.device, threads=args.threads, precision=args.precision,
+                   quality=args.quality)
+    job = BatchJob(args.input, args.output_dir, options, args.model, args.actors, args.batch_size, args.address,
+                   format=args.format)
     counts = run_job(job)
     total = sum(counts.values())
     print(f"{counts['written']} written, {counts['kept']} kept from an earlier run, {counts['failed']} failed of "

@@ -22,6 +22,7 @@ def int_between(low: int, high: int):
 
 
 PORT = int_between(1, 65535)
+QUALITY = int_between(1, 100)
 
 
 def probability(text: str) -> float:
@@ -89,6 +90,18 @@ def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: st
     parser.add_argument("--background", default=None,
                         help="colour for 'color' (#rrggbb, r,g,b or a name; default green); image file for 'replace'")
     parser.add_argument("--blur", type=float, default=15.0, help="background blur strength for 'blur'")
+
+
+def add_format_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--quality`` of the files ``predict`` and ``batch`` write."""
+    from portraitseg.outputs import DEFAULT_QUALITY, FORMATS
+
+    parser.add_argument("--format", default="auto", choices=FORMATS,
+                        help="auto: JPEG for blur, color and replace made from a JPEG photo (as photo tools give "
+                             "back), PNG for masks, cut-outs and the rest; webp keeps a cut-out's transparency in a "
+                             "smaller file (default: auto)")
+    parser.add_argument("--quality", type=QUALITY, default=DEFAULT_QUALITY,
+                        help=f"JPEG and WebP quality, 1-100 (default: {DEFAULT_QUALITY})")
 
 
 def effect_options(args: argparse.Namespace, kind: str) -> dict:

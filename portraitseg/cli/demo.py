@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for the network)")
     parser.add_argument("--port", type=PORT, default=7860, help="port to serve the page on")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
-    parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"])
+    parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"],
+                        help="auto: ONNX Runtime when installed, else torch (default: auto)")
     parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N")
 
 

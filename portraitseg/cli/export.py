@@ -10,7 +10,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", default=None, help="zoo name or checkpoint folder (default: bundled default)")
     parser.add_argument("-o", "--output", required=True,
                         help="the .onnx file to write (an earlier ONNX file there is replaced, nothing else is)")
-    parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset version (default: 17)")
     variant = parser.add_mutually_exclusive_group()
     variant.add_argument("--int8", action="store_true",
                          help="static INT8 (QDQ) quantisation calibrated on --calibration-data images (CPU)")

@@ -1,19 +1,23 @@
-"""``portraitseg predict``: segment files and folders, one PNG per input."""
+"""``portraitseg predict``: segment files and folders, one output file per input (PNG, or JPEG for an opaque
+picture of a JPEG photo; ``--format`` chooses)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from portraitseg.cli.common import add_effect_arguments, add_model_arguments, effect_from_args, load_from_args
+from portraitseg.cli.common import (add_effect_arguments, add_format_arguments, add_model_arguments, effect_from_args,
+                                    load_from_args)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--input", nargs="+", action="extend", required=True, metavar="PATH",
                         help="image files or folders (-i A B and -i A -i B alike)")
-    parser.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR", help="where <stem>.png files go")
+    parser.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR",
+                        help="where the <stem>.png (or .jpg, .webp) files go")
     add_model_arguments(parser)
     add_effect_arguments(parser, "--output", default="mask", softness=0.0)
+    add_format_arguments(parser)
 
 
 def render(segmenter, effect, path):
@@ -24,29 +28,39 @@ def render(segmenter, effect, path):
     return effect(image, segmenter(image))
 
 
+def encoded(result, path, target, quality: int) -> bytes:
+    """The result as ``target``'s suffix names, with the photo's colour profile."""
+    from portraitseg.image_io import icc_profile
+    from portraitseg.outputs import encode
+
+    return encode(result, target.suffix, quality, icc_profile(path))
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from portraitseg.errors import ImageReadError, PortraitsegError
     from portraitseg.image_io import list_images
     from portraitseg.atomic import atomic_write_bytes, writable_path
-    from portraitseg.outputs import local_key, not_ours, output_names, png_bytes
+    from portraitseg.outputs import local_key, not_ours, output_names, output_suffix
 
     out_dir = writable_path(args.output_dir, folder=True)
     paths = list_images(args.input)
     if not paths:
         raise PortraitsegError(f"no images found in {' '.join(args.input)}")
+    output_suffix(args.effect, paths[0], args.format)  # a format the effect cannot take fails before any work
     segmenter = load_from_args(args)
     effect = effect_from_args(args, args.effect, segmenter.threshold)
     out_dir.mkdir(parents=True, exist_ok=True)
     failed, written = [], 0
-    targets = output_names(paths, out_dir, args.effect, key=local_key, foreign=not_ours)
+    targets = output_names(paths, out_dir, args.effect, key=local_key, foreign=not_ours,
+                           suffix=lambda p: output_suffix(args.effect, p, args.format))
     for path, target in tqdm(list(zip(paths, targets)), desc="predict", unit="img", disable=len(paths) < 2):
         try:
             result = render(segmenter, effect, path)
-            atomic_write_bytes(target, png_bytes(result))
+            atomic_write_bytes(target, encoded(result, path, target, args.quality))
             written += 1
-            if target.name != f"{path.stem}.png":
+            if target.stem != path.stem:
                 tqdm.write(f"{path} -> {target.name} (its plain name is an input, taken, or a file of yours)",
                            file=sys.stderr)
         except ImageReadError as exc:

@@ -18,13 +18,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", help="registered loss name")
     parser.add_argument("--augment", action="append", metavar="NAME[:k=v,...]",
                         help="augmenter, repeatable; replaces the configured list")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float)
+    parser.add_argument("--epochs", type=int, help="passes over the training data (default: the recipe's or the "
+                        "config's)")
+    parser.add_argument("--batch-size", type=int, help="images per step (default: the recipe's, 16)")
+    parser.add_argument("--lr", type=float, help="peak AdamW learning rate after warm-up, cosine decay (default: the "
+                        "recipe's or the config's)")
     parser.add_argument("--train-size", "--input-size", type=int, nargs=2, metavar=("H", "W"), dest="train_size",
                         help="the training canvas (--input-size: its old name)")
     parser.add_argument("--pretrained", help="ImageNet weights file or folder for the encoder")
-    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
+                        help="autocast: auto takes bf16 on a CPU with bf16 units (AMX, AVX512-BF16), bf16 or fp16 on a "
+                             "GPU, else fp32 (default: the recipe's, auto)")
     parser.add_argument("--workers", type=int, help="data loader worker processes")
     parser.add_argument("--push-to-hub", metavar="ORG/NAME", help="push the best checkpoint when training ends")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
