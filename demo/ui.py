@@ -31,10 +31,11 @@ MAX_FILE_SIZE = "15mb"
 MAX_PHOTOS_PER_REQUEST = 8
 MAX_REQUEST_BYTES = MAX_UPLOAD_REQUEST_BYTES
 RESULT_TTL_S = 600
+PHONE_COLUMN_PX = 320  # a column's least width: two fit on a laptop, one on a phone
 PHOTO_WORK = "photo-work"  # one concurrency limit shared by every handler that composes photos: 2 at once
 CSS = """
-#timing table { display: block; overflow-x: auto; max-width: 100%; }
-#timing th, #timing td { white-space: nowrap; }
+#timing table { width: 100%; table-layout: fixed; }
+#timing th, #timing td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 """
 
 
@@ -69,11 +70,12 @@ LIVE_CONFIGURE = """(model, kind, threshold, softness, blur, color, background, 
 }"""
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
          "painted or replaced.")
-PRIVACY = (f"Photos and webcam frames (scaled to the model's live size, a few hundred pixels) are sent to the server "
-           f"that runs this page. Webcam frames are processed in memory and not stored; uploaded photos and their "
-           f"results are kept on the server's disk for {RESULT_TTL_S // 60} minutes (for new looks and the downloads), "
-           f"then deleted, and all of them when the server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} megapixels "
-           f"are processed at that size; at most {MAX_PHOTOS_PER_REQUEST} photos at a time.")
+PRIVACY = ("Photos are sent to the server that runs this page; they and their results are kept on its disk for "
+           f"{RESULT_TTL_S // 60} minutes (for new looks and the downloads), then deleted, and all of them when the "
+           f"server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} megapixels are processed at that size; at most "
+           f"{MAX_PHOTOS_PER_REQUEST} photos at a time. Webcam frames stay in your browser while the model runs "
+           "there (the default); when it runs on the server, each frame is sent scaled to the model's live size (a "
+           "few hundred pixels), processed in memory and not stored.")
 
 
 def name_unreadable_uploads(component: gr.Image) -> gr.Image:
@@ -288,9 +290,10 @@ def photos_tab(handlers: PhotoHandlers, models: ModelChoices, effect_inputs: lis
         masks = gr.Gallery(label="Mask", columns=3, height=360, elem_id="masks", format="png", object_fit="contain")
     compare = gr.ImageSlider(label="Before / after", elem_id="before-after", format="png")
     with gr.Row():
+        # min_width: side by side where both fit, one above the other on a phone (390 px), never squeezed
         downloads = gr.File(label="Downloads: composites (JPEG for a JPEG photo) and cut-outs (PNG)",
-                            file_count="multiple", elem_id="cutouts")
-        timing = gr.Markdown(elem_id="timing")
+                            file_count="multiple", elem_id="cutouts", min_width=PHONE_COLUMN_PX)
+        timing = gr.Markdown(elem_id="timing", min_width=PHONE_COLUMN_PX)
     gr.Examples([[[str(p)]] for p in example_paths()], inputs=[files], label="Example photos")
     shown = [composites, masks, compare, downloads, timing]
     run.click(handlers.segment_photos, [files, results, model, *effect_inputs], [results, *shown], api_name="segment",

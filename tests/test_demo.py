@@ -226,6 +226,26 @@ def test_gradio_client_segment_endpoint(demo_url):
     assert "grace_hopper.jpg" in timing
 
 
+def test_at_phone_width_the_downloads_and_the_timing_table_fit(browser_context, demo_url):
+    """At 390 px the downloads and the timing table stack instead of sharing a row: the downloads keep their
+    width (file names were cut to '.p') and the table fits without scrolling."""
+    phone = browser_context.new_page()
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto(demo_url)
+    phone.wait_for_selector("#segment-button", timeout=60_000)
+    phone.set_input_files("#photo-input input[type=file]", str(EXAMPLES / "doctor-5871743_640.jpg"))
+    phone.click("#segment-button")
+    phone.wait_for_selector("#cutouts a", timeout=60_000)
+    phone.wait_for_selector("#timing table", timeout=60_000)
+    downloads, timing = (phone.locator(selector).bounding_box() for selector in ("#cutouts", "#timing"))
+    assert downloads["width"] > 300 and timing["width"] > 300, (downloads, timing)
+    assert timing["y"] >= downloads["y"] + downloads["height"] - 1  # below the downloads, not beside them
+    table, last = (phone.locator(selector).bounding_box() for selector in ("#timing table", "#timing th >> nth=-1"))
+    assert last["x"] + last["width"] <= table["x"] + table["width"] + 1 <= 390, (last, table)  # 'whole' in view
+    assert ".jpg" in phone.inner_text("#cutouts") and ".png" in phone.inner_text("#cutouts")
+    phone.close()
+
+
 def test_two_photos_with_one_name_keep_their_own_downloads(demo_url, tmp_path):
     from gradio_client import Client, handle_file
 
