@@ -63,8 +63,8 @@ def zoo_entries(names, threads, frame):
 
 
 def write_bench_records(entries, names, command: str, hardware: str, frame) -> None:
-    """Each bundled model's latency from this run into its bench.json, and its card re-rendered: the card, the README
-    and docs/benchmarks.md quote one run."""
+    """Each bundled model's latency from this run into its bench.json, with the peers' figures from the same run,
+    and its card re-rendered: the card, the README and docs/benchmarks.md quote one run."""
     import json
 
     from portraitseg.hub_cards.render import render_card
@@ -81,6 +81,13 @@ def write_bench_records(entries, names, command: str, hardware: str, frame) -> N
                     "median_ms": round(float(np.median(e.samples)), 2),
                     "p95_ms": round(float(np.percentile(e.samples, 95)), 2),
                     "provider": e.segmenter.provider, "threads": e.segmenter.backend.threads}
+        record["peers"] = [{"name": e.name, "input": e.input_desc, "miou": round(e.metrics["miou"], 2),
+                            "median_ms": round(float(np.median(e.samples)), 2),
+                            **({"people_miou": round(e.real["people"]["miou"], 2),
+                                "empty_share": round(e.real["empty"]["person_share"], 2),
+                                "empty_over_1pct": e.real["empty"]["over_1pct"],
+                                "empty_images": e.real["empty"]["images"]} if e.real else {})}
+                           for e in entries if e.runtime.endswith("(peer)")]
         (Path(folder) / "bench.json").write_text(json.dumps(record, indent=2) + "\n")
         (Path(folder) / "README.md").write_text(str(render_card(folder, model_name=name)))
         print(f"wrote {folder}/bench.json and its card")

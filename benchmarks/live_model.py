@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
     parser.add_argument("--calls", type=int, default=20, help="timed calls per model per round (default 20)")
+    parser.add_argument("--record", action="store_true",
+                        help="write the table into each bundled model's live_bench.json and re-render its card")
     args = parser.parse_args()
 
     frame = webcam_frame()
@@ -91,6 +93,25 @@ def main() -> None:
           f"(CPU) for portraitseg's models, ai-edge-litert for MediaPipe; medians of {args.rounds} interleaved "
           f"rounds of {args.calls} calls.\n")
     print(format_rows(rows))
+    if args.record:
+        record_in_cards(rows, args)
+
+
+def record_in_cards(rows: list[dict], args: argparse.Namespace) -> None:
+    """The table into each timed bundled model's live_bench.json, and its card re-rendered from it."""
+    import json
+
+    from portraitseg.hub_cards.render import render_card
+    from portraitseg.zoo.catalog import bundled_models
+
+    command = " ".join(["python benchmarks/live_model.py"] + [
+        Path(a).name if Path(a).is_absolute() else a for a in sys.argv[1:]])  # no paths of this machine
+    record = {"run": command, "hardware": machine_description(), "frame": "640x480", "rows": rows}
+    for name, folder in bundled_models().items():
+        if name in args.models:
+            (folder / "live_bench.json").write_text(json.dumps(record, indent=2) + "\n")
+            (folder / "README.md").write_text(str(render_card(folder, model_name=name)))
+            print(f"wrote {folder}/live_bench.json and its card")
 
 
 if __name__ == "__main__":

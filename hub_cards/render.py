@@ -90,6 +90,33 @@ def _results_section(evaluation: dict[str, Any] | None, bench: dict[str, Any] | 
             f"{where}:\n\n" + "\n".join(lines))
 
 
+def _peers_section(bench: dict[str, Any] | None) -> str:
+    """The peer models' figures from the run that timed this one (bench.json's ``peers``)."""
+    peers = (bench or {}).get("peers")
+    if not peers:
+        return ""
+    lines = ["| peer | input | EG1800 mIoU | people mIoU | person-free share / photos over 1% | model call |",
+             "|---|---|---|---|---|---|"]
+    for p in peers:
+        real = (f"{p['people_miou']:.2f} | {p['empty_share']:.2f}% / {p['empty_over_1pct']} of {p['empty_images']}"
+                if "people_miou" in p else " | ")
+        lines.append(f"| {p['name']} | {p['input']} | {p['miou']:.2f} | {real} | {p['median_ms']:.2f} ms |")
+    return ("\n\nBeside other portrait models, each at its own input, in the same run (`" + bench["run"] + "`):\n\n"
+            + "\n".join(lines))
+
+
+def _live_cost_section(folder: Path) -> str:
+    """The live-size model call at 1 and 2 threads beside MediaPipe's (live_bench.json, benchmarks/live_model.py)."""
+    record = _read_json(folder / "live_bench.json")
+    if not record:
+        return ""
+    from portraitseg.benchmarking import format_rows
+
+    return (f"\n\nThe model call on a {record['frame']} webcam frame at each model's live size, beside MediaPipe selfie "
+            f"segmentation on the same frame, interleaved in one process (`{record['run']}`, {record['hardware']}):"
+            "\n\n" + format_rows(record["rows"]))
+
+
 def _real_world_section(evaluation: dict[str, Any] | None) -> str:
     real = (evaluation or {}).get("real_world")
     if not real:
@@ -160,7 +187,8 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
         load_ref=f"hf://{repo_id}" if repo_id else name, threshold=config.threshold,
         normalization=f"(x - {config.normalization['mean']}) / {config.normalization['std']}",
         long_side=config.serve_long_side, multiple=config.output_stride,
-        results=_results_section(evaluation, bench) + _real_world_section(evaluation), encoder=config.encoder,
+        results=_results_section(evaluation, bench) + _real_world_section(evaluation) + _peers_section(bench)
+        + _live_cost_section(folder), encoder=config.encoder,
         decoder=list(config.decoder_channels), decoder_name=config.decoder,
         decoder_params=f"{config.decoder_params} " if config.decoder_params else "",
         parameters=f"{count_parameters(net) / 1e6:.2f} M",

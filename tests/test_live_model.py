@@ -117,3 +117,30 @@ def test_a_temperature_changes_no_mask_pixel(tflite, convert):
     with torch.no_grad():
         a, b = exact(x), soft(x)
     assert torch.equal(a > 0, b > 0) and torch.allclose(a / 8, b, atol=1e-3)
+
+
+def test_the_card_shows_the_peers_and_the_live_cost_of_the_same_runs(tmp_path):
+    """bench.json's peers (benchmarks/compare.py) and live_bench.json (benchmarks/live_model.py --record) render
+    as tables in the card; without them the card has neither."""
+    import json
+    import shutil
+
+    pytest.importorskip("huggingface_hub")
+    from portraitseg.hub_cards.render import render_card
+
+    folder = tmp_path / "portrait-live"
+    shutil.copytree(LIVE_DIR, folder)
+    for name in ("bench.json", "live_bench.json"):
+        (folder / name).unlink(missing_ok=True)
+    plain = str(render_card(folder, model_name="portrait-live"))
+    assert "Beside other portrait models" not in plain and "webcam frame" not in plain
+    (folder / "bench.json").write_text(json.dumps({"run": "compare", "hardware": "cpu", "frame": "600x800",
+                                                   "input": "256x192", "peers": [{"name": "MediaPipe selfie (general)",
+                                                              "input": "256x256", "miou": 96.15, "median_ms": 2.76,
+                                                              "people_miou": 44.53, "empty_share": 16.34,
+                                                              "empty_over_1pct": 39, "empty_images": 67}]}))
+    (folder / "live_bench.json").write_text(json.dumps({"run": "live", "hardware": "cpu", "frame": "640x480", "rows": [
+        {"model": "portrait-live fp32", "input (HxW)": "192x256", "1 thr (ms)": 1.56, "vs MediaPipe, 1 thr": "0.74x"}]}))
+    card = str(render_card(folder, model_name="portrait-live"))
+    assert "| MediaPipe selfie (general) | 256x256 | 96.15 | 44.53 | 16.34% / 39 of 67 | 2.76 ms |" in card
+    assert "| portrait-live fp32 | 192x256 | 1.56 | 0.74x |" in card
