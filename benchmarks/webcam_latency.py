@@ -109,8 +109,8 @@ def main() -> None:
         print(f"stream {i}/{len(results)}: {fps:.1f} frames/s painted; capture-to-display median "
               f"{np.median(latencies):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms; {traffic} "
               f"({len(latencies)} frames in {args.seconds:.0f} s; model in the {where}; effect {args.effect}, "
-              f"model {args.model or 'portrait-live (default)'}, 640x480 30 frames/s fake camera, {os.cpu_count()} cores shared by "
-              f"server and browser)")
+              f"model {args.model or 'portrait-live (default)'}, 640x480 30 frames/s fake camera, {os.cpu_count()} "
+              "cores shared by server and browser)")
     per_viewer_minute = server_cpu / (args.seconds / 60) / len(pages)
     above_idle = max(0.0, server_cpu - idle_cpu) / (args.seconds / 60) / len(pages)
     print(f"server CPU: {server_cpu:.2f} s over {args.seconds:.0f} s for {len(pages)} viewer(s) (idle, cameras off: "

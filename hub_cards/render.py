@@ -112,8 +112,9 @@ def _live_cost_section(folder: Path) -> str:
         return ""
     from portraitseg.benchmarking import format_rows
 
-    return (f"\n\nThe model call on a {record['frame']} webcam frame at each model's live size, beside MediaPipe selfie "
-            f"segmentation on the same frame, interleaved in one process (`{record['run']}`, {record['hardware']}):"
+    return (f"\n\nThe model call on a {record['frame']} webcam frame at each model's live size, beside MediaPipe "
+            f"selfie segmentation on the same frame, interleaved in one process (`{record['run']}`, "
+            f"{record['hardware']}):"
             "\n\n" + format_rows(record["rows"]))
 
 
@@ -193,7 +194,8 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
         decoder_params=f"{config.decoder_params} " if config.decoder_params else "",
         parameters=f"{count_parameters(net) / 1e6:.2f} M",
         macs=f"{count_macs(net, h, w) / 1e9:.2f} G", macs_size=f"{h}x{w}",
-        training=_training_section(folder), origin=_origin_section(folder), data=_data_terms(datasets, train_config.get("augmentations", [])),
+        training=_training_section(folder), origin=_origin_section(folder),
+        data=_data_terms(datasets, train_config.get("augmentations", [])),
     )
 
 

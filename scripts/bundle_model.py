@@ -6,9 +6,10 @@
 
 Writes zoo/bundled/NAME/: config.json; the float model.onnx, exported with named fp16 weights (so serving
 needs no torch and exports nothing on first use, and the torch backend and fine-tuning read their weights from it:
-one copy of the weights, no safetensors file) and model.int8.onnx (static INT8, calibrated on training images) when its mIoU is
-within 0.3 points of the float model on the test split (and not ``--float-only``); NOTICE with ``--notice``; eval.json (test split, and with ``--real-world`` the people
-mIoU and person-free figures of that folder); training.json; README.md, the model card rendered from those files.
+one copy of the weights, no safetensors file) and model.int8.onnx (static INT8, calibrated on training images)
+when its mIoU is within 0.3 points of the float model on the test split (and not ``--float-only``); NOTICE with
+``--notice``; eval.json (test split, and with ``--real-world`` the people mIoU and person-free figures of that
+folder); training.json; README.md, the model card rendered from those files.
 Latency is not timed here: ``benchmarks/compare.py`` writes bench.json and re-renders the card in the run that
 writes docs/benchmarks.md, so every latency the project quotes comes from one run. The curves and logs go to
 docs/training/NAME/.

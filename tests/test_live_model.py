@@ -139,8 +139,9 @@ def test_the_card_shows_the_peers_and_the_live_cost_of_the_same_runs(tmp_path):
                                                               "input": "256x256", "miou": 96.15, "median_ms": 2.76,
                                                               "people_miou": 44.53, "empty_share": 16.34,
                                                               "empty_over_1pct": 39, "empty_images": 67}]}))
-    (folder / "live_bench.json").write_text(json.dumps({"run": "live", "hardware": "cpu", "frame": "640x480", "rows": [
-        {"model": "portrait-live fp32", "input (HxW)": "192x256", "1 thr (ms)": 1.56, "vs MediaPipe, 1 thr": "0.74x"}]}))
+    row = {"model": "portrait-live fp32", "input (HxW)": "192x256", "1 thr (ms)": 1.56, "vs MediaPipe, 1 thr": "0.74x"}
+    (folder / "live_bench.json").write_text(json.dumps({"run": "live", "hardware": "cpu", "frame": "640x480",
+                                                        "rows": [row]}))
     card = str(render_card(folder, model_name="portrait-live"))
     assert "| MediaPipe selfie (general) | 256x256 | 96.15 | 44.53 | 16.34% / 39 of 67 | 2.76 ms |" in card
     assert "| portrait-live fp32 | 192x256 | 1.56 | 0.74x |" in card

@@ -36,10 +36,12 @@ class TrainConfig:
     ``train_size``), drawn per batch with ``canvas_weights``. ``cache_side``: training images are decoded once
     and kept in memory at this long side (default 1.5 x the input long side). ``pretrained``: encoder weights
     (ImageNet, or a checkpoint's encoder); ``init_from``: a checkpoint folder whose whole model starts the run
-    (fine-tuning). ``teacher``: a checkpoint folder whose probabilities are extra targets (weight ``teacher_weight``)
-    where its mask agrees with the label (:func:`portraitseg.trainers.losses.agreeing_distillation`). ``hard_negatives``: draw person-free training pairs more often where the model paints more of
-    them (:class:`portraitseg.trainers.sampling.HardNegatives`). Every default is the recipe's value
-    (:data:`RECIPE_FILE`, the bundled model's recipe): one recipe, in one file."""
+    (fine-tuning). ``teacher``: a checkpoint folder whose probabilities are extra targets (weight
+    ``teacher_weight``) where its mask agrees with the label
+    (:func:`portraitseg.trainers.losses.agreeing_distillation`). ``hard_negatives``: draw person-free training
+    pairs more often where the model paints more of them (:class:`portraitseg.trainers.sampling.HardNegatives`).
+    Every default is the recipe's value (:data:`RECIPE_FILE`, the bundled model's recipe): one recipe, in one
+    file."""
 
     data: list[str] = recipe("data")
     val_fraction: float = recipe("val_fraction")

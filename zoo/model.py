@@ -25,8 +25,9 @@ class SegmentationModel(nn.Module):
     """Encoder + decoder. Input: RGB in [0, 255], NCHW; output: logits at input size.
 
     The input normalisation is part of the model, so exported ONNX files take plain RGB. The decoder's logits
-    (at its declared stride) are brought to the input size bilinearly where that stride is above 1. With ``aux_heads`` the model returns
-    ``(logits, [aux logits ...])`` in training mode (deep supervision); in eval mode only logits.
+    (at its declared stride) are brought to the input size bilinearly where that stride is above 1. With
+    ``aux_heads`` the model returns ``(logits, [aux logits ...])`` in training mode (deep supervision); in eval
+    mode only logits.
     """
 
     def __init__(self, encoder: Encoder, decoder: Decoder, config: ModelConfig) -> None:
