@@ -34,6 +34,22 @@ class SamplePool(Protocol):
 
 
 @dataclass
+class PooledAugmenter(Augmenter):
+    """An augmenter that draws from the training set: the data set binds itself as its pool before training."""
+
+    pool: SamplePool | None = field(default=None, init=False, repr=False, kw_only=True)
+
+    def bind(self, pool: SamplePool) -> None:
+        """Draw people and person-free windows from ``pool`` (the training set)."""
+        self.pool = pool
+
+    def require_pool(self) -> None:
+        if self.pool is None or self.pool.pool_size == 0:
+            raise RuntimeError(f"{type(self).__name__} needs a pool of training pairs: the training set binds "
+                               "itself")
+
+
+@dataclass
 class Cutout:
     """One person region cut from a training pair, with the borders of its photo that it touches."""
 
@@ -135,7 +151,7 @@ def _match_colour(person: np.ndarray, region: np.ndarray, strength: float) -> np
 
 
 @dataclass
-class CopyPaste(Augmenter):
+class CopyPaste(PooledAugmenter):
     """With probability ``p``, replace the sample by a composite. A share ``empty`` of composites is a person-free
     canvas with an empty mask. The others paste ``1..max_people`` people (fewer more often) onto the sample itself
     (its people stay labelled, later pastes occlude earlier ones, the mask is the union of what is visible) or,
@@ -163,7 +179,6 @@ class CopyPaste(Augmenter):
     body_crop: float = 0.25
     photo_share: float = 0.6
     backgrounds: str | list[str] | None = DEFAULT_BACKGROUNDS
-    pool: SamplePool | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.empty <= 1 or not 0 <= self.background_canvas <= 1:
@@ -176,13 +191,8 @@ class CopyPaste(Augmenter):
             raise ValueError("body_crop and photo_share are probabilities in [0, 1]")
         self._photos = BackgroundPhotos(self.backgrounds, "copy_paste")
 
-    def bind(self, pool: SamplePool) -> None:
-        """Draw people and person-free windows from ``pool`` (the training set)."""
-        self.pool = pool
-
     def apply(self, image, mask, rng):
-        if self.pool is None or self.pool.pool_size == 0:
-            raise RuntimeError("copy_paste needs a pool of training pairs: the training set binds itself")
+        self.require_pool()
         canvas = mask.shape
         pastes = ["object"] * (int(rng.integers(1, self.max_objects + 1)) if rng.random() < self.objects else 0)
         if rng.random() < self.empty:

@@ -79,11 +79,18 @@ class ScaleRotateCrop(Augmenter):
         angle = rng.uniform(-self.max_rotate, self.max_rotate)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
         matrix[:, 2] += rng.uniform(-self.max_shift, self.max_shift, 2) * (w, h)
-        image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                               borderValue=(PAD_VALUE,) * 3)
-        mask = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-                              borderValue=0)
-        return image, mask
+        return warp_pair(image, mask, matrix)
+
+
+def warp_pair(image: np.ndarray, mask: np.ndarray, matrix: np.ndarray) -> Pair:
+    """Warp a pair by an affine ``matrix`` on its own canvas: the image bilinear, the mask nearest-neighbour;
+    uncovered areas mid-grey (the letterbox's) and labelled background."""
+    h, w = mask.shape
+    image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=(PAD_VALUE,) * 3)
+    mask = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=0)
+    return image, mask
 
 
 @dataclass

@@ -81,7 +81,7 @@ def training_throughput(config: ModelConfig, data: str, precision: str, steps: i
                         output: Path) -> dict:
     """Images per second and data-wait share of ``steps`` steps of the recipe's whole pipeline."""
     run = build_config(None, {
-        "data": [data], "val_fraction": 0.0, "selection_people": None, "selection_empty": None,
+        "data": [data], "val_fraction": 0.0, "selection_people": None, "selection_empty": None, "selection_crops": None,
         "encoder": config.encoder, "decoder": config.decoder, "decoder_channels": list(config.decoder_channels),
         "decoder_convs": config.decoder_convs, "train_size": list(config.train_size), "epochs": 1,
         "max_steps_per_epoch": steps, "precision": precision, "workers": workers, "output": str(output),

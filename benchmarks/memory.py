@@ -5,8 +5,10 @@ heavy requests: the figures behind the README's Limits.
     python benchmarks/memory.py --sizes 1 12 --effects mask --no-demo
 
 Each predict runs as a fresh process, as a user runs it; its peak is the process's own high-water mark (VmHWM,
-read as it exits). Formats: an 8-bit RGB JPEG (a real photo enlarged), a 16-bit grey PNG, a float32 TIFF and a
-truncated JPEG (a few hundred bytes whose header claims the size; refused). The demo part starts ``portraitseg
+read as it exits). Formats: an 8-bit RGB JPEG (a real photo enlarged), a 16-bit grey PNG, a float32 TIFF, a WebP
+(quality 85), a GIF, a flat-colour lossless WebP (a few kilobytes claiming the size: refused above 24 MP, as every
+format without reduced decoding or a data floor is) and a truncated JPEG (a few hundred bytes whose header claims
+the size; refused). The demo part starts ``portraitseg
 demo`` and reports the server's peak and its resident memory after each kind of request, sent with
 gradio_client. Linux only (it reads /proc).
 """
@@ -28,7 +30,7 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "demo" / "examples" / "grace_hopper.jpg"
-FORMATS = ("rgb8", "grey16", "float", "truncated")
+FORMATS = ("rgb8", "grey16", "float", "webp", "gif", "flat_webp", "truncated")
 PEAK_WRAPPER = """
 import runpy, sys
 report = sys.argv.pop(1)
@@ -47,6 +49,10 @@ def make_photo(folder: Path, megapixels: float, kind: str) -> Path:
     width = int(megapixels * 1e6 / height)
     if kind == "truncated":
         return _truncated_jpeg(folder / f"truncated_{megapixels:g}mp.jpg", width, height)
+    if kind == "flat_webp":
+        path = folder / f"flat_{megapixels:g}mp.webp"
+        Image.new("RGB", (width, height), (120, 90, 60)).save(path, lossless=True)
+        return path
     with Image.open(PHOTO) as source:
         picture = source.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
     if kind == "rgb8":
@@ -56,6 +62,12 @@ def make_photo(folder: Path, megapixels: float, kind: str) -> Path:
         path = folder / f"grey16_{megapixels:g}mp.png"
         grey = np.asarray(picture.convert("L"), np.uint16) * 257
         Image.fromarray(grey).save(path)
+    elif kind == "webp":
+        path = folder / f"webp_{megapixels:g}mp.webp"
+        picture.save(path, quality=85)
+    elif kind == "gif":
+        path = folder / f"gif_{megapixels:g}mp.gif"
+        picture.quantize(256).save(path)
     else:
         path = folder / f"float_{megapixels:g}mp.tif"
         Image.fromarray(np.asarray(picture.convert("L"), np.float32) / 255).save(path, compression="tiff_deflate")

@@ -9,6 +9,7 @@ without it, single-threaded."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -33,62 +34,80 @@ def runtime_installed() -> bool:
     return all((RUNTIME / name).is_file() for name in RUNTIME_FILES)
 
 
+@dataclass(frozen=True)
+class BrowserModel:
+    """What the page gets for one model, taken once when the demo starts (a Hub model's pinned snapshot, a file
+    that passed the loader's confinement), so no request reads a link, a moved repository or the Hub: the ONNX
+    file's bytes and config, or the reason the model runs on the server."""
+
+    config: dict
+    onnx: bytes | None = None
+
+
 def browser_file(models: ModelChoices, name: str) -> tuple[Path | None, str]:
     """The ONNX file the browser runs for model ``name``, or None and the reason it runs on the server."""
-    from portraitseg.api import resolve_model
+    from portraitseg.errors import CheckpointError
+    from portraitseg.zoo.onnx_contract import confined_model_file
 
     if not runtime_installed():
         return None, "ONNX Runtime Web is not installed on this server (scripts/fetch_browser_runtime.py)"
     if models.device.startswith("cuda"):
         return None, "this server runs its models on its GPU"
-    path = resolve_model(name)
+    path = models.path(name)
     found = path if path.suffix == ".onnx" else next((path / f for f in BROWSER_FILES if (path / f).is_file()), None)
     if found is None:
         return None, f"{name} has no ONNX file"
+    try:
+        confined_model_file(found)
+    except CheckpointError:
+        return None, f"{name}'s ONNX file is a link out of its folder, which this server does not hand out"
+    if not found.is_file():
+        return None, f"{name}'s ONNX file is not a regular file"
     if found.stat().st_size > MAX_BROWSER_MODEL_BYTES:
         return None, f"{name} is {found.stat().st_size / 2**20:.0f} MB, too large to download to the page"
     return found, ""
 
 
-def browser_config(models: ModelChoices, name: str, index: int) -> dict:
+def browser_model(models: ModelChoices, name: str, index: int) -> BrowserModel:
     """What the page needs to run model ``name`` itself: its config (live long side, threshold, output stride,
-    normalisation, which the exported graph applies), the ONNX file's address and size; or why it cannot."""
+    normalisation, which the exported graph applies), the ONNX file's address and size, and the file; or why it
+    cannot."""
     path, reason = browser_file(models, name)
     if path is None:
-        return {"model": name, "browser": False, "reason": reason}
-    segmenter = models.get(name)
-    return {"model": name, "browser": True, "onnx": f"{MODELS_ROUTE.lstrip('/')}/{index}/model.onnx",
-            "bytes": path.stat().st_size, "precision": "int8" if ".int8." in path.name else "fp32",
-            "config": {"live_long_side": segmenter.live_long_side, "threshold": segmenter.threshold,
-                       "output_stride": segmenter.multiple, "input_range": [0, 255],
-                       "normalization": "inside the model graph"}}
+        return BrowserModel({"model": name, "browser": False, "reason": reason})
+    data = path.read_bytes()[: MAX_BROWSER_MODEL_BYTES + 1]
+    if len(data) > MAX_BROWSER_MODEL_BYTES:  # grew since it was measured
+        return BrowserModel({"model": name, "browser": False, "reason": f"{name} is too large for the page"})
+    config = models.config(name)
+    return BrowserModel({
+        "model": name, "browser": True, "onnx": f"{MODELS_ROUTE.lstrip('/')}/{index}/model.onnx", "bytes": len(data),
+        "precision": "int8" if ".int8." in path.name else "fp32",
+        "config": {"live_long_side": config.live_long_side, "threshold": config.threshold,
+                   "output_stride": config.output_stride, "input_range": [0, 255],
+                   "normalization": "inside the model graph"}}, data)
 
 
 def add_browser_routes(app: FastAPI, models: ModelChoices) -> None:
     """Serve the runtime's files, a model's browser config (``models/config.json?model=NAME``) and its ONNX file
-    (``models/INDEX/model.onnx``, the model's place in the selector)."""
+    (``models/INDEX/model.onnx``, the model's place in the selector), all taken when the app is built."""
+    snapshot = [browser_model(models, name, index) for index, name in enumerate(models.names)]
 
     def runtime(name: str) -> Response:
         if name not in RUNTIME_FILES or not (RUNTIME / name).is_file():
             return PlainTextResponse("not found", status_code=404)
         return FileResponse(RUNTIME / name, media_type=RUNTIME_FILES[name], headers={"Cache-Control": "max-age=86400"})
 
-    def model_entry(index: int) -> str | None:
-        return models.names[index] if 0 <= index < len(models.names) else None
-
     def config(model: str = "") -> Response:
         name = model or models.live_default
         if name not in models.names:
             return PlainTextResponse(f"unknown model {name!r}", status_code=404)
-        return JSONResponse(browser_config(models, name, models.names.index(name)),
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(snapshot[models.names.index(name)].config, headers={"Cache-Control": "no-store"})
 
     def onnx(index: int) -> Response:
-        name = model_entry(index)
-        path = browser_file(models, name)[0] if name is not None else None
-        if path is None:
+        entry = snapshot[index] if 0 <= index < len(snapshot) else None
+        if entry is None or entry.onnx is None:
             return PlainTextResponse("this model does not run in the browser", status_code=404)
-        return FileResponse(path, media_type="application/octet-stream", headers={"Cache-Control": "no-cache"})
+        return Response(entry.onnx, media_type="application/octet-stream", headers={"Cache-Control": "no-cache"})
 
     app.add_api_route(RUNTIME_ROUTE + "/{name}", runtime, methods=["GET"], include_in_schema=False)
     app.add_api_route(MODELS_ROUTE + "/config.json", config, methods=["GET"], include_in_schema=False)

@@ -23,14 +23,19 @@ from starlette.concurrency import run_in_threadpool
 
 from portraitseg.demo.models import ModelChoices
 from portraitseg.effects import alpha_from_prob
-from portraitseg.errors import PortraitsegError
+from portraitseg.errors import ImageReadError, PortraitsegError
 from portraitseg.temporal import DEFAULT_SMOOTHING, TemporalSmoother
+from portraitseg.truncated import check_complete
 
 MAX_FRAME_BYTES = 2_000_000
 MAX_FRAME_SIDE = 1024
 MAX_STREAMS = 64  # smoothing state kept for this many recent viewers
 MAX_BODIES_IN_PROGRESS = 32  # frames being received at once, server-wide: at most 64 MB held for bodies
+MAX_BODIES_PER_CLIENT = 4  # ... and from one address, so one client cannot hold the server's slots
 BODY_TIMEOUT_S = 10.0  # a frame's body must arrive within this
+# a body declaring its length has SMALL_BODY_S plus the time to send it at MIN_BYTES_PER_S: a 20 KB webcam frame
+# has 1.2 s, so sockets that send a header and one byte give their slots back at once
+SMALL_BODY_S, MIN_BYTES_PER_S = 1.0, 100_000
 ROUTE = "/portraitseg/live"
 SCRIPT = Path(__file__).with_name("live.js")
 
@@ -60,35 +65,54 @@ class ServerBusy(LiveRequestError):
 
 
 class BodiesInProgress:
-    """How many frame bodies the server is reading at once, across all viewers (one event loop: no lock)."""
+    """How many frame bodies the server is reading at once, in all and per client address (one event loop: no
+    lock)."""
 
-    def __init__(self, limit: int = MAX_BODIES_IN_PROGRESS) -> None:
-        self.limit, self.count = limit, 0
+    def __init__(self, limit: int = MAX_BODIES_IN_PROGRESS, per_client: int = MAX_BODIES_PER_CLIENT) -> None:
+        self.limit, self.per_client, self.count = limit, per_client, 0
+        self.clients: dict[str, int] = {}
 
     @contextlib.contextmanager
-    def slot(self):
+    def slot(self, client: str = ""):
         if self.count >= self.limit:
             raise ServerBusy(f"the server is receiving {self.count} frames already; try again in a moment")
+        if self.clients.get(client, 0) >= self.per_client:
+            raise ServerBusy(f"this address is sending {self.per_client} frames already; try again when they are "
+                             "answered")
         self.count += 1
+        self.clients[client] = self.clients.get(client, 0) + 1
         try:
             yield
         finally:
             self.count -= 1
+            self.clients[client] -= 1
+            if not self.clients[client]:
+                del self.clients[client]
 
 
 BODIES = BodiesInProgress()
 
 
+def body_deadline(declared: str | None, timeout: float = BODY_TIMEOUT_S) -> float:
+    """Seconds a body may take: a declared length gets :data:`SMALL_BODY_S` plus its time at
+    :data:`MIN_BYTES_PER_S` (at most ``timeout``); a body of unknown length gets ``timeout``."""
+    if declared is None:
+        return timeout
+    return min(timeout, SMALL_BODY_S + int(declared) / MIN_BYTES_PER_S)
+
+
 async def read_body(request: Request, limit: int = MAX_FRAME_BYTES, bodies: BodiesInProgress = BODIES,
                     timeout: float = BODY_TIMEOUT_S) -> bytes:
     """The request body, refused by its Content-Length before reading, or as soon as more than ``limit`` bytes have
-    arrived (chunked bodies too), so a huge body never sits in memory; refused when the whole server is already
-    reading ``bodies.limit`` bodies, and given up after ``timeout`` seconds, so stalled uploads cannot pile up."""
+    arrived (chunked bodies too), so a huge body never sits in memory; refused when the server is already reading
+    ``bodies.limit`` bodies, or ``bodies.per_client`` from this client's address; given up after its deadline
+    (:func:`body_deadline`), so stalled uploads cannot pile up."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise FrameTooLarge(f"frame of {declared} bytes is over the {limit} byte limit")
+    timeout = body_deadline(declared, timeout)
     chunks, size = [], 0
-    with bodies.slot():
+    with bodies.slot(request.client.host if request.client else ""):
         try:
             async with asyncio.timeout(timeout):
                 async for chunk in request.stream():
@@ -109,7 +133,10 @@ def frame_size(data: bytes) -> tuple[int, int]:
             with Image.open(io.BytesIO(data)) as im:
                 if im.format not in {"JPEG", "PNG"}:
                     raise LiveRequestError(f"the frame is {im.format}, not a JPEG or PNG image")
+                check_complete(im.fp, len(data), im.format, im.width, im.height, "the frame")
                 return im.size
+    except ImageReadError as exc:  # truncated, or too costly to decode (a JPEG of thousands of scans)
+        raise LiveRequestError(str(exc)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise LiveRequestError("the frame is not a JPEG or PNG image") from None
     except Image.DecompressionBombError:
@@ -157,17 +184,21 @@ class LiveMattes:
 
     def __init__(self, models: ModelChoices) -> None:
         self.models = models
-        self._smoothers: OrderedDict[str, TemporalSmoother] = OrderedDict()
+        self._smoothers: OrderedDict[str, tuple[TemporalSmoother, threading.Lock]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def smoother(self, stream: str, weight: float) -> TemporalSmoother:
+    def smooth(self, stream: str, weight: float, prob: np.ndarray) -> np.ndarray:
+        """``prob`` smoothed with the viewer's earlier frames; two frames of one stream in flight at once take turns
+        (a smoother's state is one frame's)."""
         with self._lock:
-            smoother = self._smoothers.pop(stream, None) or TemporalSmoother(weight)
-            self._smoothers[stream] = smoother
+            entry = self._smoothers.pop(stream, None) or (TemporalSmoother(weight), threading.Lock())
+            self._smoothers[stream] = entry
             while len(self._smoothers) > MAX_STREAMS:
                 self._smoothers.popitem(last=False)
-        smoother.weight = weight
-        return smoother
+        smoother, turn = entry
+        with turn:
+            smoother.weight = weight
+            return smoother(prob)
 
     def __call__(self, data: bytes, query: dict[str, str]) -> tuple[np.ndarray, float]:
         """The uint8 matte (H, W) of one frame and the model's milliseconds. ``query`` holds model, stream, threshold
@@ -184,7 +215,7 @@ class LiveMattes:
         start = time.perf_counter()
         prob = live(frame)
         model_ms = (time.perf_counter() - start) * 1000
-        prob = self.smoother(query.get("stream") or "", smoothing)(prob)
+        prob = self.smooth(query.get("stream") or "", smoothing, prob)
         return matte_uint8(alpha_from_prob(prob, threshold, softness)), model_ms
 
 

@@ -1,11 +1,13 @@
 """The demo's model choices: bundled zoo entries (default first) plus folders, .onnx files or Hub ids given at
-launch, with one preselected for photos and one for the live webcam. Each is loaded once, on first use, and kept;
+launch, with one preselected for photos and one for the live webcam. Each is resolved once, at launch (a Hub model
+to its snapshot, which is served from then on), loaded on first use, and kept;
 ONNX Runtime's threads sleep between calls, as the server shares the CPU (with the browser, when both run on one
 machine)."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from portraitseg.segmenter import Segmenter
 from portraitseg.zoo.config import ModelConfig
@@ -17,14 +19,29 @@ class ModelChoices:
 
     def __init__(self, extra: list[str] | None = None, backend: str = "auto", device: str = "auto",
                  live: str | None = None) -> None:
+        from portraitseg.api import resolve_model
         from portraitseg.zoo.catalog import bundled_models, default_model
 
         extra = list(extra or [])
         self.names = list(dict.fromkeys([*extra[:1], *bundled_models(), *extra[1:], *([live] if live else [])]))
         self.live_default = live or (default_model("live") if self.names else None)
         self.backend, self.device = backend, device
+        self._paths = {name: resolve_model(name) for name in self.names}  # a Hub model's snapshot, fetched once
         self._loaded: dict[str, Segmenter] = {}
         self._lock = threading.Lock()
+
+    def path(self, name: str) -> Path:
+        """The checkpoint folder or ONNX file model ``name`` was resolved to when the demo started."""
+        return self._paths[name]
+
+    def config(self, name: str) -> ModelConfig:
+        """Model ``name``'s config, read from its folder (a bare ONNX file: from its loaded session's metadata)."""
+        path = self.path(name)
+        if path.suffix != ".onnx":
+            return ModelConfig.load(path)
+        seg = self.get(name)
+        return ModelConfig(serve_long_side=seg.serve_long_side, live_long_side=seg.live_long_side,
+                           threshold=seg.threshold, output_stride=seg.multiple)
 
     @property
     def default(self) -> str | None:
@@ -36,7 +53,7 @@ class ModelChoices:
         name = name or self.default
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = load(name, backend=self.backend, device=self.device, spin=False)
+                self._loaded[name] = load(self.path(name), backend=self.backend, device=self.device, spin=False)
             return self._loaded[name]
 
     def threshold(self, name: str | None) -> float:

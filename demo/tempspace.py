@@ -54,14 +54,16 @@ def claim() -> Path:
     return folder
 
 
-def exit_cleanly_on_sigterm() -> None:
-    """Make SIGTERM stop the server as Ctrl-C does (Python's default ends the process without running any
-    clean-up), so the folder is removed; only from the main thread, where signal handlers can be set."""
+def exit_cleanly_on_stop_signals() -> None:
+    """Make SIGTERM (systemd, ``docker stop``) and SIGHUP (the terminal closed) stop the server as Ctrl-C does
+    (Python's default ends the process without running any clean-up), so the folder is removed; only from the main
+    thread, where signal handlers can be set."""
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    if hasattr(signal, "SIGTERM"):
-        try:
-            signal.signal(signal.SIGTERM, stop)
-        except ValueError:  # not the main thread: the embedding application owns its signals
-            pass
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), stop)
+            except ValueError:  # not the main thread: the embedding application owns its signals
+                return

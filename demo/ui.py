@@ -19,7 +19,7 @@ from portraitseg.demo.examples import example_paths
 from portraitseg.demo.live import ROUTE, SCRIPT, LiveMattes, add_live_route
 from portraitseg.demo.models import ModelChoices
 from portraitseg.demo.processing import DEMO_MAX_PIXELS, KeptPhoto, process_photo
-from portraitseg.demo.tempspace import claim, exit_cleanly_on_sigterm
+from portraitseg.demo.tempspace import claim, exit_cleanly_on_stop_signals
 from portraitseg.demo.uploads import MAX_UPLOAD_REQUEST_BYTES, UploadBudget
 from portraitseg.effects import DEFAULT_COLOR, Effect
 from portraitseg.errors import EffectError, PortraitsegError
@@ -343,10 +343,21 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
     return app
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs):
-    """Serve the page; the start-up message speaks to command-line users (Gradio's own mentions ``launch()``)."""
+def trust_forwarded_for(proxies: list[str]) -> None:
+    """Take X-Forwarded-For only from ``proxies`` (none: from no one). Uvicorn, which Gradio starts, trusts it from
+    loopback by default, so any local client could name its own address; Gradio passes no setting for it, so it
+    is given through uvicorn's environment variable, read when the server is configured."""
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(proxies)
+
+
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           trusted_proxies: list[str] | None = None, **kwargs):
+    """Serve the page; the start-up message speaks to command-line users (Gradio's own mentions ``launch()``).
+    A client's address (which the per-client limits count) is read from X-Forwarded-For only when the request comes
+    from one of ``trusted_proxies``; by default from no one, so no client can name its own address."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    exit_cleanly_on_sigterm()
+    trust_forwarded_for(trusted_proxies or [])
+    exit_cleanly_on_stop_signals()
     app_kwargs = {"middleware": [Middleware(UploadBudget), Middleware(CrossOriginIsolation)]}
     app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, show_error=True,
                footer_links=["api"], quiet=True, prevent_thread_lock=True, css=CSS, app_kwargs=app_kwargs, **kwargs)

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from portraitseg.atomic import check_replaceable, same_file, writable_path
+from portraitseg.atomic import check_replaceable, plain_permissions, same_file, writable_path
 from portraitseg.demo.processing import StreamState, process_frame
 from portraitseg.effects import Effect
 from portraitseg.errors import PortraitsegError
@@ -153,6 +153,7 @@ class Recording:
             self.discard()
             return
         self.writer.release()
+        plain_permissions(self.partial)  # as every other output: not mkstemp's 0600
         os.replace(self.partial, self.output)
 
     def discard(self) -> None:

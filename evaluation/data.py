@@ -73,7 +73,7 @@ def check_pairs(pairs: list[Pair], on_bad: str = "skip") -> list[Pair]:
                 if mk.size not in (stored, shown):
                     raise ImageReadError(f"image {shown} and mask {mk.size} differ in size")
             good.append(pair)
-        except (OSError, ImageReadError) as exc:
+        except (OSError, ImageReadError, Image.DecompressionBombError) as exc:
             bad.append(f"{pair.name}: {exc}")
     report_bad_pairs(bad, "bad pairs", on_bad)
     return good

@@ -110,7 +110,7 @@ def _onnx_file(path: Path, device: str, precision: str) -> Path:
 
 def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spin: bool, edges: str) -> Segmenter:
     from portraitseg.zoo.config import ModelConfig
-    from portraitseg.zoo.onnx_contract import config_from_onnx_metadata
+    from portraitseg.zoo.onnx_contract import CONFIG_KEY, config_from_onnx_metadata
     from portraitseg.zoo.runtimes.onnx_backend import OnnxBackend
 
     config = None if path.suffix == ".onnx" else ModelConfig.load(path)  # a bad config is refused before any read
@@ -120,7 +120,7 @@ def _load_onnx(path: Path, device: str, threads: int | None, precision: str, spi
     if config is None:  # a bare ONNX file describes itself; in a checkpoint folder config.json rules
         return Segmenter.from_config(runner, config_from_onnx_metadata(runner.metadata, str(onnx_path)), path.stem,
                                      edges)
-    if "portraitseg.config" in runner.metadata:
+    if CONFIG_KEY in runner.metadata:
         exported = config_from_onnx_metadata(runner.metadata, str(onnx_path))
         if exported.architecture_dict() != config.architecture_dict():
             raise CheckpointError(f"{path}: config.json describes another network than {onnx_path.name} holds "
@@ -135,17 +135,22 @@ def _architecture_difference(config, exported) -> str:
 
 def check_model_size(path: Path) -> None:
     """Refuse a model file larger than any model of :data:`MAX_PARAMETERS` float32 parameters could be (plus room
-    for its graph and header), before a byte of it is read."""
-    from portraitseg.zoo.config import MAX_PARAMETERS
+    for its graph and header), before its weights are read; an ONNX file counts the external data it names."""
+    from portraitseg.zoo.config import MAX_MODEL_FILE_BYTES, MAX_PARAMETERS
 
-    limit = MAX_PARAMETERS * 4 + _MODEL_FILE_SLACK
-    size = path.stat().st_size
-    if size > limit:
-        raise CheckpointError(f"{path} is {size / 2**20:,.0f} MiB, larger than a model of {MAX_PARAMETERS:,} "
-                              f"parameters (the most this project loads) can be ({limit / 2**20:,.0f} MiB)")
+    limit = MAX_MODEL_FILE_BYTES
+    size, external = path.stat().st_size, 0
+    if size <= limit and path.suffix == ".onnx":
+        from portraitseg.zoo.onnx_proto import external_data_bytes
+
+        external = external_data_bytes(path) or 0
+    if size + external > limit:
+        named = f" with the {external / 2**20:,.0f} MiB of external data it names" if external else ""
+        raise CheckpointError(f"{path} is {(size + external) / 2**20:,.0f} MiB{named}, larger than a model of "
+                              f"{MAX_PARAMETERS:,} parameters (the most this project loads) can be "
+                              f"({limit / 2**20:,.0f} MiB)")
 
 
-_MODEL_FILE_SLACK = 16 * 2**20
 _HASH_CHUNK = 2**20
 
 

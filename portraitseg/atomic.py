@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -59,22 +62,37 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once (reading it means setting it, which must not race with threads writing)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def plain_permissions(path: str | Path) -> None:
+    """Give a file made by ``mkstemp`` (0600) the permissions a plain ``open()`` would have given it."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` and move the result onto ``path`` only once it is complete and on disk."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # the temporary name holds a bounded part of the target's, so a name near the system's limit still fits
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the permissions a plain open() would
+        plain_permissions(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        full = isinstance(exc, Exception) and not isinstance(exc, OSError) and disk_full(path.parent)
         Path(tmp).unlink(missing_ok=True)
+        if full:  # a library's own words for a failed write (torch: "file write failed"): say what happened
+            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from exc
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
@@ -82,6 +100,14 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     finally:
         os.close(dir_fd)
     return path
+
+
+def disk_full(folder: Path, reserve: int = 2**20) -> bool:
+    """Whether the disk holding ``folder`` has less than ``reserve`` bytes left."""
+    try:
+        return shutil.disk_usage(folder).free < reserve
+    except OSError:
+        return False
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

@@ -48,11 +48,13 @@ class BatchJob:
         return self.effect.get("output", "mask")
 
 
-def plan(sources: list[str], output: str, kind: str, fmt: str = "auto") -> list[tuple[str, str]]:
-    """(source, target) per input, targets named (and so encoded) as ``portraitseg predict`` names them."""
+def plan(sources: list[str], output: str, kind: str, fmt: str = "auto",
+         foreign=lambda location: False) -> list[tuple[str, str]]:
+    """(source, target) per input, targets named (and so encoded) as ``portraitseg predict`` names them; a name
+    holding a file ``foreign`` says this job did not write is passed over, as predict passes over a user's file."""
     out = output.rstrip("/") or "/"
     names = output_names([PurePosixPath(s) for s in sources], PurePosixPath(out), kind,
-                         suffix=lambda p: output_suffix(kind, p, fmt))
+                         foreign=lambda p: foreign(f"{out}/{p.name}"), suffix=lambda p: output_suffix(kind, p, fmt))
     return [(source, f"{out}/{name.name}") for source, name in zip(sources, names)]
 
 
@@ -85,6 +87,19 @@ def _kept_row(source: str, target: str, earlier: dict[str, dict]) -> dict:
     base = {name: None for name in MANIFEST_COLUMNS}
     return {**base, **{k: v for k, v in row.items() if k in base}, "input": source, "output": target,
             "status": "kept", "seconds": 0.0}
+
+
+def _foreign_test(output: str, existing: set[str], earlier: dict[str, dict]):
+    """Which files in the output folder this job may count as its own: those an earlier run's manifest lists, and
+    locally those carrying portraitseg's mark (outputs of a run stopped before its manifest was written). Anything
+    else there (a user's ``other.png``) is foreign: never kept in place of an output, never replaced."""
+    from portraitseg.outputs import not_ours
+
+    def foreign(location: str) -> bool:
+        taken = folder_and_name(location)[1] in existing and location not in earlier
+        return taken and (is_uri(location) or not_ours(Path(location)))
+
+    return foreign
 
 
 def start_ray(address: str | None, num_cpus: int | None = None) -> None:
@@ -156,9 +171,9 @@ def _worker_options(job: BatchJob) -> dict[str, Any]:
     background = options.get("background")
     if isinstance(background, str):
         from portraitseg.image_io import WORKING_MAX_PIXELS, read_image, read_image_bytes
-        from portraitseg.storage import read_bytes
+        from portraitseg.storage import read_input
 
-        options["background"] = read_image_bytes(read_bytes(background), background, WORKING_MAX_PIXELS) \
+        options["background"] = read_image_bytes(read_input(background), background, WORKING_MAX_PIXELS) \
             if is_uri(background) else read_image(background, max_pixels=WORKING_MAX_PIXELS)
     return options
 
@@ -198,7 +213,7 @@ def run(job: BatchJob) -> dict[str, int]:
     load(job.model, device="cpu", threads=1, precision=options.get("precision", "auto"))  # a bad model fails here
     make_folder(output)
     existing = names_in(output)
-    pairs = plan(sources, output, job.kind, job.format)
+    pairs = plan(sources, output, job.kind, job.format, foreign=_foreign_test(output, existing, earlier))
     todo = [(s, t) for s, t in pairs if folder_and_name(t)[1] not in existing]
     kept = [_kept_row(s, t, earlier) for s, t in pairs if folder_and_name(t)[1] in existing]
     counts = {"written": 0, "kept": len(kept), "failed": 0}

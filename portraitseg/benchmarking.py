@@ -11,24 +11,42 @@ from typing import Callable
 import numpy as np
 
 
-def _timed(fn: Callable[[], object], runs: int, warmup: int) -> dict[str, float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
+def _timed(fn: Callable[[], object], runs: int, warmup: int, progress: str | None = None) -> dict[str, float]:
+    """Median and p95 milliseconds of ``runs`` calls after ``warmup``; ``progress`` names a bar shown on stderr."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=warmup + runs, desc=progress, unit="call", disable=progress is None, leave=False) as bar:
+        for _ in range(warmup):
+            fn()
+            bar.update()
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+            bar.update()
     return {"median_ms": float(np.median(samples)), "p95_ms": float(np.percentile(samples, 95)), "runs": runs}
 
 
 def time_model_call(backend: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, runs: int = 50,
-                    warmup: int = 5) -> dict[str, float]:
+                    warmup: int = 5, progress: str | None = None) -> dict[str, float]:
     """The backend alone on a prepared input batch."""
-    return _timed(lambda: backend(batch), runs, warmup)
+    return _timed(lambda: backend(batch), runs, warmup, progress)
 
 
-def time_whole_path(segmenter, image_path: str, runs: int = 50, warmup: int = 5) -> dict[str, float]:
+def idle_cores() -> tuple[int, str]:
+    """How many threads a benchmark may use without fighting other work for the cores: the cores this process may
+    use less the 1-minute load average (at least 1), and the reason, for the report. On a busy machine more
+    threads than idle cores make every call wait on the slowest thread (torch's 2 threads took 1.4-2.3 s a call
+    where 1 took 0.28 s)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    threads = max(1, min(cores, cores - round(load)))
+    return threads, f"{cores} cores, load average {load:.1f}"
+
+
+def time_whole_path(segmenter, image_path: str, runs: int = 50, warmup: int = 5,
+                    progress: str | None = None) -> dict[str, float]:
     """Decode the file, preprocess, run the model, post-process and composite a blurred background."""
     from portraitseg.effects import Effect
     from portraitseg.image_io import read_image
@@ -39,7 +57,7 @@ def time_whole_path(segmenter, image_path: str, runs: int = 50, warmup: int = 5)
         image = read_image(image_path)
         effect(image, segmenter(image))
 
-    return _timed(whole, runs, warmup)
+    return _timed(whole, runs, warmup, progress)
 
 
 def interleaved_medians(callables: dict, rounds: int, calls: int) -> dict:

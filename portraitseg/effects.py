@@ -75,8 +75,11 @@ def _blur_factor(h: int, w: int, sigma: float) -> int:
 
 
 def blurred_small(image: np.ndarray, strength: float = 15.0, weight: np.ndarray | None = None) -> np.ndarray:
-    """The blurred background at the reduced size it is computed at (see :func:`blurred`); uint8. ``weight`` may
-    be float in [0, 1] or uint8 in [0, 255]."""
+    """Gaussian blur with sigma ``strength`` pixels (relative to a 640-pixel-wide frame, so it looks the same at
+    any resolution), computed and returned at a reduced size (:func:`_blur_factor`), which is both faster and
+    smoother; uint8. With ``weight`` (H, W; float in [0, 1] or uint8 in [0, 255]), a normalised blur of the
+    weighted pixels only: blurring the background with ``weight = 1 - alpha`` keeps the person's colours out of
+    it, so no bright halo forms around them."""
     h, w = image.shape[:2]
     sigma = max(0.5, strength * max(h, w) / 640)
     factor = _blur_factor(h, w, sigma)
@@ -94,15 +97,6 @@ def blurred_small(image: np.ndarray, strength: float = 15.0, weight: np.ndarray 
     masked = cv2.GaussianBlur(small * small_weight[..., None], (0, 0), sigma / factor)
     out = np.where(total > 1e-3, masked / np.maximum(total, 1e-3), plain)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
-
-
-def blurred(image: np.ndarray, strength: float = 15.0, weight: np.ndarray | None = None) -> np.ndarray:
-    """Gaussian blur with sigma ``strength`` pixels (relative to a 640-pixel-wide frame, so it looks the same at
-    any resolution); computed at reduced size, which is both faster and smoother. With ``weight`` (H, W) in
-    [0, 1], a normalised blur of the weighted pixels only: blurring the background with ``weight = 1 - alpha``
-    keeps the person's colours out of it, so no bright halo forms around them."""
-    h, w = image.shape[:2]
-    return cv2.resize(blurred_small(image, strength, weight), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -210,12 +204,6 @@ def foreground_colours(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     out = image.copy()
     decontaminate(out, lambda rows: alpha[rows])
     return out
-
-
-def cutout(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """RGBA uint8 with ``alpha`` as the transparency and the person's own colours in the soft edge
-    (:func:`decontaminate`), so the cut-out shows no fringe of its old background on a new one."""
-    return np.dstack([foreground_colours(image, alpha), np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)])
 
 
 def checkerboard(h: int, w: int, cell: int = 16, top: int = 0) -> np.ndarray:

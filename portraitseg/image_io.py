@@ -21,6 +21,10 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_PIXELS = 100_000_000
 # the size full-size work is brought down to where a whole photo need not be kept (backgrounds, demo uploads)
 WORKING_MAX_PIXELS = 16_000_000
+# JPEG decodes at a reduced size and JPEG and PNG carry a floor on the data a picture needs (truncated.py); other
+# formats (WebP, GIF, TIFF, BMP) have neither, so a few kilobytes may claim 100 MP: above this they are refused
+UNBOUNDED_FORMAT_MAX_PIXELS = 24_000_000
+_BOUNDED_FORMATS = {"JPEG", "PNG"}
 _EXIF_ORIENTATION = 0x0112
 
 
@@ -98,6 +102,8 @@ def _read_file(path: Path, max_pixels: int | None = None) -> np.ndarray:
     if path.is_dir():
         raise ImageReadError(f"{path}: is a folder, not an image file")
     if not path.is_file():
+        if path.exists():  # reading a pipe, a device or a socket could block or never end
+            raise ImageReadError(f"{path}: not a regular file (a pipe, device or socket)")
         dangling = path.is_symlink()  # a link to nothing, or a loop of links
         raise ImageReadError(f"{path}: " + ("a link that leads to no file" if dangling else "no such file"))
     if path.stat().st_size == 0:
@@ -113,6 +119,9 @@ def _decode(source: Path | io.BytesIO, path: object, max_pixels: int | None) -> 
             with Image.open(source) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
+                if im.format not in _BOUNDED_FORMATS and im.width * im.height > UNBOUNDED_FORMAT_MAX_PIXELS:
+                    raise ImageReadError(f"{path}: {im.width}x{im.height} is too large for a {im.format} file (limit "
+                                         f"{UNBOUNDED_FORMAT_MAX_PIXELS:,} pixels; JPEG and PNG may be larger)")
                 check_complete(im.fp, _size_of(source), im.format, im.width, im.height, path)
                 if max_pixels and im.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale where enough
                     scale = (max_pixels / (im.width * im.height)) ** 0.5
@@ -200,13 +209,27 @@ def _band_to_uint8(array: np.ndarray, peak: float | None) -> np.ndarray:
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:
     """Read a label mask as bool (H, W): pixels above 127 are the person, or, in a mask whose values are only 0
-    and 1 (a common format), the pixels that are 1."""
+    and 1 (a common format), the pixels that are 1. A mask drawn only in its alpha channel (flat colour, the
+    person opaque) is read from the alpha channel. Masks get the bounds photos get: at most ``MAX_PIXELS``, and
+    enough data for the size the header claims."""
     path = Path(path)
     try:
-        with Image.open(path) as im:
-            im.load()
-            array = np.asarray(im.convert("L"))
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise ImageReadError(f"{path}: a {im.width}x{im.height} mask is too large (limit "
+                                         f"{MAX_PIXELS:,} pixels)")
+                check_complete(im.fp, path.stat().st_size, im.format, im.width, im.height, path)
+                im.load()
+                array = np.asarray(im.convert("L"))
+                if "A" in im.getbands() or (im.mode == "P" and "transparency" in im.info):
+                    alpha = np.asarray(im.convert("RGBA"))[..., 3]
+                    if array.min() == array.max() and alpha.min() != alpha.max():
+                        array = alpha
+    except ImageReadError:
+        raise
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageReadError(f"{path}: unreadable mask ({exc})") from exc
     return array > (0 if array.max(initial=0) == 1 else 127)
 

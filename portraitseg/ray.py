@@ -96,7 +96,7 @@ class SegmentFiles(Segment):
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         from portraitseg.image_io import icc_profile
         from portraitseg.outputs import encode
-        from portraitseg.storage import exists, is_uri, read_bytes, write_bytes
+        from portraitseg.storage import exists, is_uri, read_input, write_bytes
 
         rows: dict[str, list] = {key: [] for key in MANIFEST_COLUMNS}
         for source, target in zip(batch["source"], batch["target"]):
@@ -108,7 +108,7 @@ class SegmentFiles(Segment):
                 if exists(target):
                     row.update(status="kept")
                 else:
-                    photo = read_bytes(source) if is_uri(source) else source
+                    photo = read_input(source) if is_uri(source) else source
                     result, share = self.process(read_image_bytes(photo, source) if is_uri(source) else photo)
                     data = encode(result, PurePosixPath(target).suffix, self.quality, icc_profile(photo))
                     write_bytes(target, data)

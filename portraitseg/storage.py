@@ -8,9 +8,13 @@ import fnmatch
 import os
 from pathlib import Path
 
-from portraitseg.errors import PortraitsegError
+from portraitseg.errors import ImageReadError, PortraitsegError
 from portraitseg.image_io import IMAGE_SUFFIXES
 from portraitseg.outputs import local_key
+
+
+# the most one batch input may hold: a 100 MP picture (the pixel limit) as a losslessly compressed file is far less
+MAX_INPUT_BYTES = 512 * 2**20
 
 
 def is_uri(location: str) -> bool:
@@ -52,6 +56,30 @@ def read_bytes(location: str) -> bytes:
     filesystem, path = _filesystem(location)
     with filesystem.open_input_stream(path) as stream:
         return stream.read()
+
+
+def read_input(location: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """An input file's bytes, refused (:class:`ImageReadError`) when it is not a regular file (a pipe or a device
+    would block or never end) or holds more than ``limit`` bytes (only ``limit`` + 1 are ever read)."""
+    from pyarrow import fs
+
+    if is_uri(location):
+        filesystem, path = _filesystem(location)
+        info = filesystem.get_file_info(path)
+        if info.type != fs.FileType.File:
+            raise ImageReadError(f"{location}: " + ("no such file" if info.type == fs.FileType.NotFound else
+                                                    "not a regular file"))
+        opener = lambda: filesystem.open_input_stream(path)  # noqa: E731
+    else:
+        if not Path(location).is_file():
+            raise ImageReadError(f"{location}: " + ("no such file" if not os.path.lexists(location) else
+                                                    "not a regular file"))
+        opener = lambda: open(location, "rb")  # noqa: E731
+    with opener() as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ImageReadError(f"{location}: larger than {limit // 2**20} MB, more than any image this reads")
+    return data
 
 
 def write_bytes(location: str, data: bytes) -> None:
@@ -108,12 +136,25 @@ def list_inputs(spec: str) -> list[str]:
 
         return sorted(str(Path(p).resolve()) for p in glob.glob(str(path)) if os.path.isfile(p) and _is_image(p))
     if path.suffix.lower() == ".txt" and path.is_file():
-        lines = [line.strip() for line in path.read_text().splitlines()]
-        return [line if is_uri(line) else str(local_key(path.parent / line))
-                for line in lines if line and not line.startswith("#")]
+        return [line if is_uri(line) else str(local_key(path.parent / line)) for line in _list_lines(path)]
     if not path.exists():
         raise PortraitsegError(f"input not found: {spec}")
     return [str(path.resolve())]
+
+
+def _list_lines(path: Path) -> list[str]:
+    """The entries of a list file: UTF-8 text, one path or URI per line, ``#`` comments and blank lines skipped."""
+    data = path.read_bytes()[: MAX_INPUT_BYTES + 1]
+    if len(data) > MAX_INPUT_BYTES:
+        raise PortraitsegError(f"{path}: a list of inputs larger than {MAX_INPUT_BYTES // 2**20} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PortraitsegError(f"{path}: line {line} is not UTF-8 text (byte {data[exc.start]:#04x}); a list "
+                               "of inputs is UTF-8, one path or URI per line") from None
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def _list_uri(spec: str) -> list[str]:

@@ -108,8 +108,8 @@ def blue_canvas(h=96, w=128):
 
 TINY = dict(encoder="mobilenet_v2_050", decoder_channels=[32, 16, 16, 8], train_size=[64, 64], batch_size=4,
             workers=0, precision="fp32", warmup_steps=2, val_fraction=0.25, augmentations=["hflip:p=0.5"],
-            selection_people=None, selection_empty=None, hard_negatives=False, ema=0.0, channels_last=False,
-            save_every_steps=100)
+            selection_people=None, selection_empty=None, selection_crops=None, hard_negatives=False, ema=0.0,
+            channels_last=False, save_every_steps=100)
 
 
 def tiny_run(data, output, **overrides):

@@ -96,6 +96,7 @@ class StalledRequest:
     """A request whose body starts and then never finishes (what read_body uses of a Starlette request)."""
 
     headers: dict = {}
+    client = None
 
     async def stream(self):
         yield b"x" * 1000
@@ -164,8 +165,9 @@ def test_stalled_uploads_past_the_cap_get_503_and_the_page_stays_up(tmp_path):
         time.sleep(0.1)
     stalled = []
     try:
-        for _ in range(live.MAX_BODIES_IN_PROGRESS + 8):
-            connection = socket.create_connection(("127.0.0.1", port))
+        for k in range(live.MAX_BODIES_IN_PROGRESS + 8):  # from ten addresses: each within its own share
+            connection = socket.create_connection(("127.0.0.1", port),
+                                                  source_address=(f"127.0.0.{2 + k // live.MAX_BODIES_PER_CLIENT}", 0))
             connection.sendall(b"POST /portraitseg/live HTTP/1.1\r\nHost: x\r\nContent-Length: 1990000\r\n\r\n"
                                + b"x" * 100_000)
             stalled.append(connection)

@@ -144,6 +144,25 @@ def test_bench_reports_each_backend_as_it_starts_and_explains_its_options(tiny_c
     assert main(["bench", "-m", str(tiny_checkpoint), "--runs", "2", "--warmup", "1"]) == 0
     err = capsys.readouterr().err
     assert "[1/2] timing Segmenter(" in err and "[2/2] timing Segmenter(" in err and "backend=torch" in err
+    assert "threads: " in err and "load average" in err  # the thread count chosen, and why
+    assert "torch model call" in err  # progress within each backend
+
+
+def test_bench_threads_leave_busy_cores_alone(monkeypatch):
+    import os
+
+    from portraitseg.benchmarking import idle_cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 0.0, 0.0))
+    assert idle_cores()[0] == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert idle_cores()[0] == 4
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    assert idle_cores()[0] == 1
+
+
+def test_bench_help_explains_its_options(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--help"])
     out = capsys.readouterr().out

@@ -50,7 +50,7 @@ class FakeRequest:
     """Just what read_body uses of a Starlette request; counts the chunks the server pulled."""
 
     def __init__(self, chunks, headers=None):
-        self.headers, self._chunks, self.pulled = headers or {}, chunks, 0
+        self.headers, self._chunks, self.pulled, self.client = headers or {}, chunks, 0, None
 
     async def stream(self):
         for chunk in self._chunks:

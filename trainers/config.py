@@ -32,6 +32,7 @@ class TrainConfig:
     against ``$PORTRAITSEG_DATA``); a seeded ``val_fraction`` of each is held out for validation.
     ``selection_people`` / ``selection_empty`` (same form) are real-world validation sets, with people and
     person-free, that enter the selection score (``trainers/selection.py``); never train on them.
+    ``selection_crops: body_crops`` adds the body-crop views (:mod:`portraitseg.evaluation.body_crops`).
     ``canvases``: the (height, width) batch shapes (default: portrait, landscape and square at the long side of
     ``train_size``), drawn per batch with ``canvas_weights``. ``cache_side``: training images are decoded once
     and kept in memory at this long side (default 1.5 x the input long side). ``pretrained``: encoder weights
@@ -47,6 +48,7 @@ class TrainConfig:
     val_fraction: float = recipe("val_fraction")
     selection_people: str | None = recipe("selection_people")
     selection_empty: str | None = recipe("selection_empty")
+    selection_crops: str | None = recipe("selection_crops")
     on_bad: str = recipe("on_bad")
     output: str = recipe("output")
     # model

@@ -24,6 +24,7 @@ from portraitseg.plugins import get_registry
 from portraitseg.segmenter import Segmenter
 from portraitseg.datapaths import resolve_data_dir
 from portraitseg.trainers.config import RECIPE, TrainConfig, dump_config, renamed_settings
+from portraitseg.evaluation.body_crops import BODY_CROPS, body_crop_pairs, body_crop_view, held_out_names
 from portraitseg.evaluation.data import check_pairs, find_pairs, split_validation
 from portraitseg.image_io import read_mask
 from portraitseg.trainers.data import TrainingSet, split_label
@@ -90,11 +91,21 @@ def pairs_of(entry: str, on_bad: str) -> list:
     return check_pairs(find_pairs(root, split or None), on_bad=on_bad)
 
 
+def training_pairs_of(entry: str, on_bad: str) -> list:
+    """:func:`pairs_of` less the photos the body-crop validation set is cut from."""
+    pairs = pairs_of(entry, on_bad)
+    held_out = held_out_names(resolve_data_dir(entry.partition("@")[0]))
+    kept = [p for p in pairs if p.name not in held_out]
+    if len(kept) < len(pairs):
+        log.info("%s: %d photos left out for the body-crop validation set", entry, len(pairs) - len(kept))
+    return kept
+
+
 def collect_pairs(config: TrainConfig):
     """Training and validation pairs over every ``data`` entry, each split with the same seed."""
     train, val = [], []
     for entry in config.data:
-        pairs = pairs_of(entry, config.on_bad)
+        pairs = training_pairs_of(entry, config.on_bad)
         t, v = split_validation(pairs, config.val_fraction, config.seed)
         train += t
         val += v
@@ -110,9 +121,17 @@ def split_person_free(pairs: list) -> tuple[list, list]:
 
 
 def selection_sets(config: TrainConfig) -> dict[str, list]:
-    """The real-world selection sets' pairs by role ('people', 'empty'). The recipe's own sets may be missing (a
+    """The selection sets' pairs by role ('people', 'empty', 'crops'). The recipe's own sets may be missing (a
     user's data has no coco128_person): then they are left out, as logged; a set named on purpose must exist."""
     found = {}
+    if config.selection_crops:
+        if config.selection_crops != BODY_CROPS:
+            raise PortraitsegError(f"selection_crops: {config.selection_crops!r} is not a view set; use "
+                                   f"{BODY_CROPS!r} or null")
+        try:
+            found["crops"] = check_pairs(body_crop_pairs(), on_bad=config.on_bad)
+        except PortraitsegError as exc:
+            log.info("selection_crops: the body-crop photos are not at hand (%s); selection goes without them", exc)
     for role, key in (("people", "selection_people"), ("empty", "selection_empty")):
         entry = getattr(config, key)
         if not entry:
@@ -371,12 +390,13 @@ class Trainer:
         model = self.ema.model if self.ema else self.model
         segmenter = Segmenter.from_config(TorchBackend(model, device=str(self.device)), self.model_config)
         sets = {"val": self.val_people, "val_empty": self.val_empty, "people": self.selection_sets.get("people"),
-                "empty": self.selection_sets.get("empty")}
+                "empty": self.selection_sets.get("empty"), "crops": self.selection_sets.get("crops")}
         metrics: dict[str, float] = {}
         try:
             for name, pairs in sets.items():
                 if pairs:
-                    result = evaluate(segmenter, pairs, progress=self.progress)
+                    view = body_crop_view if name == "crops" else None
+                    result = evaluate(segmenter, pairs, progress=self.progress, view=view)
                     keys = ("person_share", "over_1pct") if name.endswith("empty") else (
                         "images", "miou", "dataset_iou", "boundary_f")
                     metrics.update({f"{name}_{k}": result[k] for k in keys})

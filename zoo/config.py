@@ -12,10 +12,12 @@ from typing import Any
 from portraitseg.errors import CheckpointError
 from portraitseg.thresholds import DEFAULT_THRESHOLD
 
+MAX_CONFIG_BYTES = 2**20  # config.json is under 1 KB; a larger one is not a model config
 FORMAT_VERSION = 3  # 2: input_size split into train_size, serve_long_side, live_long_side; 3: decoder plugins
 CONFIG_NAME = "config.json"
 MAX_SIDE = 2048  # the largest model input side accepted from a config
 MAX_PARAMETERS = 60_000_000  # over 16x the default model; a larger one is refused before anything is built or read
+MAX_MODEL_FILE_BYTES = MAX_PARAMETERS * 4 + 16 * 2**20  # such a model in float32, with room for its graph and header
 PATH_PARAMS = {"pretrained"}  # encoder parameters that name files: training-time only, never in a checkpoint
 # The fields that define the network (what a checkpoint's weights must fit): compared on resume, init_from, soups.
 ARCHITECTURE_FIELDS = ("encoder", "encoder_params", "decoder", "decoder_params", "decoder_channels", "decoder_convs",
@@ -150,8 +152,10 @@ class ModelConfig:
         norm = self.normalization
         if not (isinstance(norm, dict) and set(norm) == {"mean", "std"} and all(
                 isinstance(v, (list, tuple)) and len(v) == 3 and all(_finite(x) for x in v) for v in norm.values())
-                and all(x > 0 for x in norm["std"])):
-            problems.append(f"normalization must be {{'mean': [3 numbers], 'std': [3 positive numbers]}}, got {norm!r}")
+                and all(abs(x) <= 1e4 for x in norm["mean"]) and all(1e-3 <= x <= 1e4 for x in norm["std"])):
+            # pixels are 0-255: a std outside [0.001, 10000] overflows or flattens float32 inputs (an empty mask)
+            problems.append("normalization must be {'mean': [3 numbers within +-10000], 'std': [3 numbers from 0.001 "
+                            f"to 10000]}}, got {norm!r}")
         if not (_finite(self.threshold) and 0 < self.threshold < 1):
             problems.append(f"threshold must be a number between 0 and 1, got {self.threshold!r}")
         if problems:
@@ -170,6 +174,9 @@ class ModelConfig:
         path = Path(directory) / CONFIG_NAME
         if not path.is_file():
             raise CheckpointError(f"{path} not found: a checkpoint folder holds config.json and model.safetensors")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise CheckpointError(f"{path} is {path.stat().st_size / 2**20:.0f} MB; a model config is a few hundred "
+                                  f"bytes (at most {MAX_CONFIG_BYTES // 2**10} KB is read)")
         try:
             data = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:

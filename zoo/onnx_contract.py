@@ -18,6 +18,7 @@ EVAL_NAME = "eval.json"  # measured test-set and real-world scores, read by the 
 CHECKPOINT_FILES = (CONFIG_NAME, WEIGHTS_NAME, ONNX_NAME, INT8_ONNX_NAME)
 WEIGHT_PREFIX = "model."  # a named weight's initializer is WEIGHT_PREFIX + its state-dict key [+ FP16_SUFFIX]
 FP16_SUFFIX = "::fp16"
+CONFIG_KEY = "portraitseg.config"  # the metadata entry holding the model's config: the mark of our exports
 INPUT_NAME = "image"
 OUTPUT_NAME = "probability"
 
@@ -41,7 +42,7 @@ def onnx_metadata(config: ModelConfig) -> dict[str, str]:
     """What a plain onnxruntime user needs to feed the model and read its output."""
     return {
         "portraitseg.format_version": str(config.format_version),
-        "portraitseg.config": json.dumps(config.to_dict()),
+        CONFIG_KEY: json.dumps(config.to_dict()),
         "input": "image: float32 NCHW, RGB in [0, 255] (normalisation is inside the graph); any H and W that are "
                  f"multiples of {config.output_stride}; portraitseg scales the longer side to serve_long_side "
                  "(photos) or live_long_side (video) and pads bottom/right",
@@ -55,10 +56,10 @@ def onnx_metadata(config: ModelConfig) -> dict[str, str]:
 
 def config_from_onnx_metadata(metadata: dict[str, str], source: str) -> ModelConfig:
     """The model config embedded by :func:`export_onnx`."""
-    if "portraitseg.config" not in metadata:
+    if CONFIG_KEY not in metadata:
         raise CheckpointError(f"{source} has no portraitseg metadata; export it with 'portraitseg export'")
     try:
-        data = json.loads(metadata["portraitseg.config"])
+        data = json.loads(metadata[CONFIG_KEY])
     except (json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{source}: its portraitseg.config metadata is not a usable JSON object ({exc!r})") \
             from None

@@ -4,6 +4,7 @@ it runs, so ``portraitseg --help`` stays fast."""
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import sys
@@ -91,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"portraitseg {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"portraitseg {args.command}: error: the disk is full{where}; nothing half-written was left and "
+              "finished files are kept: free some space and run again"
+              + (" with --resume" if args.command == "train" else ""), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

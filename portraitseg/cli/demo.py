@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"],
                         help="auto: ONNX Runtime when installed, else torch (default: auto)")
     parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDRESS",
+                        help="a reverse proxy's address whose X-Forwarded-For header names the client (repeatable); "
+                             "without it the header is ignored and each client is known by its own address")
 
 
 def check_can_listen(host: str, port: int) -> None:
@@ -53,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
     models = ModelChoices(args.model, backend=args.backend, device=args.device, live=args.live_model)
     for role, name in (("photo", models.default), ("live", models.live_default)):
         print(models.describe(name, role).replace("**", "").replace("`", ""))
-    launch(build_app(models), host=args.host, port=args.port, share=args.share)
+    launch(build_app(models), host=args.host, port=args.port, share=args.share, trusted_proxies=args.trusted_proxy)
     return 0

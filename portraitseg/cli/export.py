@@ -9,7 +9,7 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", default=None, help="zoo name or checkpoint folder (default: bundled default)")
     parser.add_argument("-o", "--output", required=True,
-                        help="the .onnx file to write (an earlier ONNX file there is replaced, nothing else is)")
+                        help="the .onnx file to write (an earlier export of portraitseg there is replaced, nothing else is)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset version (default: 17)")
     variant = parser.add_mutually_exclusive_group()
     variant.add_argument("--int8", action="store_true",
@@ -21,9 +21,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def onnx_problem(path: Path) -> str | None:
-    """An ONNX model is a protocol buffer that opens with its IR version (field 1, a varint: byte 0x08)."""
-    with open(path, "rb") as handle:
-        return None if handle.read(1) == b"\x08" else "it is not an ONNX file"
+    """What makes ``path`` something other than an ONNX file this project exported (its metadata names the
+    model's config): a user's own ONNX model is never replaced."""
+    from portraitseg.zoo.config import MAX_MODEL_FILE_BYTES
+    from portraitseg.zoo.onnx_contract import CONFIG_KEY
+    from portraitseg.zoo.onnx_proto import metadata_keys
+
+    if path.stat().st_size > MAX_MODEL_FILE_BYTES:
+        return "it is larger than any model this project exports"
+    with open(path, "rb") as handle:  # an ONNX model opens with its IR version (field 1, a varint: byte 0x08)
+        if handle.read(1) != b"\x08":
+            return "it is not an ONNX file"
+    return None if CONFIG_KEY in metadata_keys(path) else "it is an ONNX file portraitseg did not export"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,248 @@
+"""What the demo server hands out and to whom: only model files that pass the loader's confinement, a Hub model as
+the snapshot taken at start, body slots shared fairly between client addresses, uploads bounded in files, client
+addresses never taken from a header a client writes, and one viewer's frames in flight at once."""
+
+import io
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from portraitseg.demo.browser import MODELS_ROUTE, add_browser_routes, runtime_installed
+from portraitseg.demo.models import ModelChoices
+from tests.helpers import EXAMPLES, free_port
+
+needs_runtime = pytest.mark.skipif(not runtime_installed(), reason="ONNX Runtime Web is not fetched "
+                                   "(scripts/fetch_browser_runtime.py): the browser routes hand out no model")
+
+
+def browser_app(models: ModelChoices) -> TestClient:
+    app = FastAPI()
+    add_browser_routes(app, models)
+    return TestClient(app)
+
+
+@needs_runtime
+def test_a_model_file_linked_out_of_its_folder_is_never_served(tmp_path, tiny_checkpoint):
+    secret = tmp_path / "id_rsa"
+    secret.write_bytes(b"-----BEGIN PRIVATE KEY----- not for the browser")
+    good, linked = tmp_path / "good", tmp_path / "linked"
+    shutil.copytree(tiny_checkpoint, good)
+    shutil.copytree(tiny_checkpoint, linked)
+    (linked / "model.int8.onnx").symlink_to(secret)
+    models = ModelChoices([str(good), str(linked)])  # the second -m model is checked as the first is
+    client = browser_app(models)
+    index = models.names.index(str(linked))
+    config = client.get(f"{MODELS_ROUTE}/config.json", params={"model": str(linked)})
+    assert config.status_code == 200 and config.json()["browser"] is False and "link" in config.json()["reason"]
+    answer = client.get(f"{MODELS_ROUTE}/{index}/model.onnx")
+    assert answer.status_code == 404 and b"PRIVATE" not in answer.content
+    # a file swapped for a link after the start is never followed: the page gets what was checked then
+    served = client.get(f"{MODELS_ROUTE}/{models.names.index(str(good))}/model.onnx").content
+    (good / "model.onnx").unlink()
+    (good / "model.onnx").symlink_to(secret)
+    again = client.get(f"{MODELS_ROUTE}/{models.names.index(str(good))}/model.onnx")
+    assert again.status_code == 200 and again.content == served and b"PRIVATE" not in again.content
+
+
+@needs_runtime
+def test_a_hub_model_is_fetched_once_at_start_and_served_from_that_snapshot(monkeypatch, tmp_path, tiny_checkpoint):
+    import portraitseg.zoo.hub as hub
+
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(tiny_checkpoint, snapshot)
+    calls = []
+    monkeypatch.setattr(hub, "download", lambda ref: calls.append(ref) or snapshot)
+    models = ModelChoices(["hf://org/tiny"])
+    client = browser_app(models)
+    for _ in range(5):
+        assert client.get(f"{MODELS_ROUTE}/config.json", params={"model": "hf://org/tiny"}).json()["browser"]
+        assert client.get(f"{MODELS_ROUTE}/0/model.onnx").status_code == 200
+    models.get("hf://org/tiny")
+    assert calls == ["hf://org/tiny"]
+
+
+def test_body_slots_are_shared_between_client_addresses():
+    from portraitseg.demo.live import BodiesInProgress, ServerBusy
+
+    bodies = BodiesInProgress(limit=8, per_client=3)
+    with bodies.slot("10.0.0.1"), bodies.slot("10.0.0.1"), bodies.slot("10.0.0.1"):
+        with pytest.raises(ServerBusy, match="this address"):
+            with bodies.slot("10.0.0.1"):
+                pass
+        with bodies.slot("10.0.0.2"):  # another viewer is still served
+            assert bodies.count == 4
+    assert bodies.count == 0 and bodies.clients == {}
+
+
+def test_a_small_body_has_a_short_deadline():
+    from portraitseg.demo.live import BODY_TIMEOUT_S, body_deadline
+
+    assert body_deadline("20000") == pytest.approx(1.2)
+    assert body_deadline("2000000") == BODY_TIMEOUT_S and body_deadline(None) == BODY_TIMEOUT_S
+
+
+def jpeg_frame(side: int = 256) -> bytes:
+    bgr = cv2.imread(str(EXAMPLES / "grace_hopper.jpg"))
+    h, w = bgr.shape[:2]
+    scale = side / max(h, w)
+    return cv2.imencode(".jpg", cv2.resize(bgr, (round(w * scale), round(h * scale))))[1].tobytes()
+
+
+def serve(app: FastAPI, port: int):
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            return server, thread
+        time.sleep(0.05)
+    raise RuntimeError("the test server did not start")
+
+
+def post_frame(port: int, data: bytes, source: str = "127.0.0.1") -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(source, 0)) as sock:
+        sock.sendall(f"POST /portraitseg/live?stream=viewer HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n"
+                     "Connection: close\r\n\r\n".encode() + data)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return int(reply.split(b" ", 2)[1])
+
+
+def test_one_stalling_address_does_not_starve_a_real_viewer():
+    """40 sockets from 127.0.0.2 each send a header and one byte of a 20 KB frame; a viewer at 127.0.0.1 sends
+    frames meanwhile and gets at least 90% of them answered."""
+    from portraitseg.demo.live import LiveMattes, add_live_route
+
+    try:
+        socket.create_connection(("127.0.0.1", 9), timeout=0.1, source_address=("127.0.0.2", 0)).close()
+    except ConnectionRefusedError:
+        pass
+    except OSError:
+        pytest.skip("this machine cannot send from 127.0.0.2")
+    app = FastAPI()
+    add_live_route(app, LiveMattes(ModelChoices()))
+    port = free_port()
+    server, thread = serve(app, port)
+    stalled = []
+    try:
+        for _ in range(40):
+            sock = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+            sock.sendall(b"POST /portraitseg/live HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\n\r\nx")
+            stalled.append(sock)
+        frame = jpeg_frame()
+        statuses = [post_frame(port, frame) for _ in range(20)]
+        assert statuses.count(200) >= 18, statuses
+    finally:
+        for sock in stalled:
+            sock.close()
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_upload_requests_are_bounded_in_files_per_request_and_per_address():
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import ClientDisconnect
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from portraitseg.demo.uploads import PartCounter, UploadBudget
+
+    seen = []
+
+    async def upload(request):
+        counter = PartCounter(request.headers["content-type"].encode())
+        try:
+            async for chunk in request.stream():
+                counter.feed(chunk)
+        except ClientDisconnect:
+            pass
+        seen.append(counter.parts)
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/gradio_api/upload", upload, methods=["POST"])],
+                    middleware=[Middleware(UploadBudget, files_per_request=32, files_per_client=36)])
+    client = TestClient(app)
+    files = [("files", (f"f{i}.png", b"12345678", "image/png")) for i in range(1000)]
+    client.post("/gradio_api/upload", files=files)
+    assert seen[0] == 32  # cut where the 33rd began: the app never sees the other 968
+    assert client.post("/gradio_api/upload", files=files[:5]).status_code == 200
+    refused = client.post("/gradio_api/upload", files=files[:5])
+    assert refused.status_code == 429 and "files" in refused.text
+
+
+def test_a_boundary_split_between_chunks_is_counted_once():
+    from portraitseg.demo.uploads import PartCounter
+
+    body = b"--abc\r\nx\r\n--abc\r\ny\r\n--abc--\r\n"
+    for cut in range(len(body)):
+        counter = PartCounter(b"multipart/form-data; boundary=abc")
+        counter.feed(body[:cut])
+        counter.feed(body[cut:])
+        assert counter.parts == 2
+
+
+def test_x_forwarded_for_is_trusted_only_from_a_named_proxy(monkeypatch):
+    import uvicorn
+
+    from portraitseg.demo.ui import trust_forwarded_for
+
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    trust_forwarded_for([])
+    assert uvicorn.Config(FastAPI()).forwarded_allow_ips == ""  # loopback clients cannot name their address
+    trust_forwarded_for(["10.1.2.3"])
+    assert uvicorn.Config(FastAPI()).forwarded_allow_ips == "10.1.2.3"
+
+
+def test_frames_of_one_stream_in_flight_together_take_turns():
+    from portraitseg.demo.live import LiveMattes
+
+    mattes = LiveMattes(ModelChoices())
+    small, large = jpeg_frame(192), jpeg_frame(256)  # mattes of two sizes: a race mixes shapes
+
+    def one(k):
+        return mattes(small if k % 2 else large, {"stream": "same", "smoothing": "0.9"})[0].shape
+
+    with ThreadPoolExecutor(8) as pool:
+        shapes = list(pool.map(one, range(96)))
+    assert len(set(shapes)) == 2
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding():
+    from portraitseg.demo.live import LiveRequestError, decode_frame
+    from portraitseg.errors import ImageReadError
+    from portraitseg.image_io import read_image
+
+    data = many_scan_jpeg(2000)
+    started = time.perf_counter()
+    with pytest.raises(LiveRequestError, match="scans"):
+        decode_frame(data)
+    with pytest.raises(ImageReadError, match="scans"):
+        read_image(data)
+    assert time.perf_counter() - started < 5  # refused from the markers, not after decoding
+    read_image(many_scan_jpeg(0))  # an ordinary progressive JPEG of ten scans is read
+
+
+def many_scan_jpeg(extra_scans: int) -> bytes:
+    """A progressive JPEG whose last refinement scan is repeated ``extra_scans`` times before its end."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(
+        buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last = data.rindex(b"\xff\xda")
+    return data[:last] + data[last:-2] * (extra_scans + 1) + b"\xff\xd9"
