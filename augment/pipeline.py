@@ -27,6 +27,19 @@ def parse_spec(spec: str) -> dict[str, Any]:
     return entry
 
 
+def check_augmenter(augmenter: Any, name: str) -> Any:
+    """Refuse, naming it, a registered augmenter whose factory made something that cannot be called as
+    ``augmenter(image, mask, rng)`` (the contract in :mod:`portraitseg.hookspecs`), before any sample is drawn."""
+    import inspect
+
+    try:
+        inspect.signature(augmenter).bind(None, None, None)
+    except (TypeError, ValueError):
+        raise AugmenterError(f"augmenter {name!r} made {type(augmenter).__name__}, which cannot be called as "
+                             "augmenter(image, mask, rng)") from None
+    return augmenter
+
+
 class Pipeline:
     """Applies augmenters in order. ``rng_for(seed, epoch, index)`` gives the same draws for the same sample in the
     same epoch, whichever worker process loads it, so a run is reproducible from its seed."""
@@ -38,9 +51,10 @@ class Pipeline:
         for spec in self.specs:
             params = {k: v for k, v in spec.items() if k != "name"}
             try:
-                self.augmenters.append(registry.create(spec["name"], **params))
+                augmenter = registry.create(spec["name"], **params)
             except (TypeError, ValueError) as exc:
                 raise AugmenterError(f"bad parameters for augmenter {spec['name']!r}: {exc}") from None
+            self.augmenters.append(check_augmenter(augmenter, spec["name"]))
 
     @staticmethod
     def rng_for(seed: int, epoch: int, index: int) -> np.random.Generator:

@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/browser.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks/browser.py
 
-from tests.browser import demo_page  # noqa: E402
+from benchmarks.browser import demo_page  # noqa: E402
 
 TIME_CALLS = """async ({threads, files, sizes, runs}) => {
   const ort = await import('/portraitseg/runtime/ort.wasm.min.mjs');

@@ -28,6 +28,7 @@ from peers import load_peers  # noqa: E402
 from portraitseg.api import load  # noqa: E402
 from portraitseg.benchmarking import machine_description  # noqa: E402
 from portraitseg.geometry import plan_fit, to_input  # noqa: E402
+from portraitseg.evaluation.body_crops import body_crop_pairs, body_crop_view  # noqa: E402
 from portraitseg.evaluation.data import find_pairs, load_pair  # noqa: E402
 from portraitseg.evaluation.evaluate import evaluate  # noqa: E402
 from portraitseg.zoo.catalog import bundled_models  # noqa: E402
@@ -39,6 +40,7 @@ class Entry:
     def __init__(self, name, segmenter, model_input, parameters, runtime, input_desc):
         self.name, self.segmenter, self.input, self.parameters = name, segmenter, model_input, parameters
         self.runtime, self.input_desc, self.samples, self.metrics, self.real = runtime, input_desc, [], {}, {}
+        self.crops = None
 
     def time_once(self) -> None:
         start = time.perf_counter()
@@ -86,7 +88,8 @@ def write_bench_records(entries, names, command: str, hardware: str, frame) -> N
                             **({"people_miou": round(e.real["people"]["miou"], 2),
                                 "empty_share": round(e.real["empty"]["person_share"], 2),
                                 "empty_over_1pct": e.real["empty"]["over_1pct"],
-                                "empty_images": e.real["empty"]["images"]} if e.real else {})}
+                                "empty_images": e.real["empty"]["images"]} if e.real else {}),
+                            **({"body_crops_miou": round(e.crops, 2)} if e.crops is not None else {})}
                            for e in entries if e.runtime.endswith("(peer)")]
         (Path(folder) / "bench.json").write_text(json.dumps(record, indent=2) + "\n")
         (Path(folder) / "README.md").write_text(str(render_card(folder, model_name=name)))
@@ -130,6 +133,8 @@ def main() -> None:
     parser.add_argument("--peers", help="folder of peer models (skipped with a message when absent)")
     parser.add_argument("--real-world", metavar="DIR",
                         help="folder with splits/with_people.txt and splits/no_people.txt (e.g. coco128_person)")
+    parser.add_argument("--body-crops", action="store_true",
+                        help="also score the body-crop validation set (portraitseg eval --data body_crops)")
     parser.add_argument("--models", nargs="*", help="zoo names or checkpoint folders (default: every bundled model)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=10)
@@ -154,12 +159,15 @@ def main() -> None:
 
     real = ({"people": find_pairs(args.real_world, "splits/with_people.txt"),
              "empty": find_pairs(args.real_world, "splits/no_people.txt")} if args.real_world else {})
+    crops = body_crop_pairs() if args.body_crops else []
     for e in entries:
         e.metrics = evaluate(e.segmenter, pairs, progress=False)
         e.real = {name: evaluate(e.segmenter, subset, progress=False) for name, subset in real.items()}
+        e.crops = evaluate(e.segmenter, crops, progress=False, view=body_crop_view)["miou"] if crops else None
         print(f"{e.name}: mIoU {e.metrics['miou']:.2f}" + (
             f", people mIoU {e.real['people']['miou']:.2f}, person-free {e.real['empty']['person_share']:.2f}% "
-            f"({e.real['empty']['over_1pct']} over 1%)" if e.real else ""), flush=True)
+            f"({e.real['empty']['over_1pct']} over 1%)" if e.real else "")
+            + (f", body crops mIoU {e.crops:.2f}" if crops else ""), flush=True)
     for e in entries:  # warm-up
         for _ in range(5):
             e.time_once()
@@ -172,12 +180,14 @@ def main() -> None:
     real_name = Path(args.real_world).name if args.real_world else ""
     real_header = (f" {real_name} people mIoU | {real_name} person-free: mean person share / photos over 1% |"
                    if real else "")
-    header = (f"| model | runtime | parameters | input (HxW) | mIoU | dataset IoU | boundary F |{real_header} "
-              "median ms | p95 ms |\n|" + "---|" * (9 + 2 * bool(real)))
+    crops_header = " body crops mIoU |" if crops else ""
+    header = (f"| model | runtime | parameters | input (HxW) | mIoU | dataset IoU | boundary F |{real_header}"
+              f"{crops_header} median ms | p95 ms |\n|" + "---|" * (9 + 2 * bool(real) + bool(crops)))
     rows = [f"| {e.name} | {e.runtime} | {e.parameters / 1e6:.2f} M | {e.input_desc} | {e.metrics['miou']:.2f} | "
             f"{e.metrics['dataset_iou']:.2f} | {e.metrics['boundary_f']:.4f} | "
             + (f"{e.real['people']['miou']:.2f} | {e.real['empty']['person_share']:.2f}% / "
                f"{e.real['empty']['over_1pct']} of {e.real['empty']['images']} | " if real else "")
+            + (f"{e.crops:.2f} | " if crops else "")
             + f"{np.median(e.samples):.2f} | {np.percentile(e.samples, 95):.2f} |" for e in entries]
     cpu = machine_description()
     split = f"{Path(args.data).name} {Path(args.split).stem if args.split else ''}".strip()
@@ -191,6 +201,7 @@ def main() -> None:
             f"{args.rounds} interleaved rounds of {args.calls} calls per model."
             + (f" Real-world columns: {real_name} (validation only, never trained on), "
                f"{len(real['people'])} photos with people and {len(real['empty'])} person-free photos." if real else "")
+            + (f" Body crops: {len(crops)} close views of held-out photos ([metrics.md](metrics.md))." if crops else "")
             + "\n\n" + header + "\n" + "\n".join(rows)
             + f"\n\n![accuracy vs latency]({args.plot.name})\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)

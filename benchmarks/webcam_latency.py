@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/browser.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks/browser.py
 
-from tests.browser import demo_page, start_webcam  # noqa: E402
+from benchmarks.browser import demo_page, start_webcam  # noqa: E402
 
 PAINT_WATCH = """
 window.__painted = []; window.__bytes = [];

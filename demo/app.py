@@ -1,9 +1,7 @@
 """Hugging Face Space entry point (``app_file: demo/app.py``) and ``python demo/app.py``: the demo on the bundled
-model."""
+models, started as ``portraitseg demo`` starts it."""
 
-from portraitseg.demo.ui import build_app, launch
-
-demo = build_app()
+from portraitseg.demo.server import serve
 
 if __name__ == "__main__":
-    launch(demo, host="0.0.0.0")
+    serve(host="0.0.0.0")

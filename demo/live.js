@@ -290,6 +290,7 @@ function drawBlurredBackground(frame, matte, w, h) {
   out.drawImage(spread, 0, 0, w, h);
 }
 
+// Returns a promise that settles once the settings are in force (a new background image loaded, or failed to).
 function configure(values) {
   const modelChanged = values.model !== undefined && values.model !== settings.model;
   Object.assign(settings, values);
@@ -297,11 +298,14 @@ function configure(values) {
   const url = settings.background && (settings.background.url || settings.background);
   if (settings.kind === 'replace' && !url) say('Choose a background image for "Image" first.');
   else if (message.textContent.startsWith('Choose a background')) say('');
-  if (!url) { backgroundImage = null; return; }
-  if (backgroundImage && backgroundImage.src === url) return;
+  if (!url) { backgroundImage = null; return Promise.resolve(); }
+  if (backgroundImage && backgroundImage.src === url) return Promise.resolve();
   const image = new Image();
-  image.onload = () => { backgroundImage = image; };
-  image.src = url;
+  return new Promise(done => {
+    image.onload = () => { backgroundImage = image; done(); };
+    image.onerror = () => done();
+    image.src = url;
+  });
 }
 
 // ---- the model in this browser (ONNX Runtime Web) ----------------------------------------------------------

@@ -21,7 +21,7 @@ from portraitseg.demo.models import ModelChoices
 from portraitseg.demo.processing import DEMO_MAX_PIXELS, KeptPhoto, process_photo
 from portraitseg.demo.tempspace import claim, exit_cleanly_on_stop_signals
 from portraitseg.demo.uploads import MAX_UPLOAD_REQUEST_BYTES, UploadBudget
-from portraitseg.effects import DEFAULT_COLOR, Effect
+from portraitseg.effects import DEFAULT_BLUR, DEFAULT_COLOR, Effect
 from portraitseg.errors import EffectError, PortraitsegError
 from portraitseg.outputs import encode, output_suffix
 from portraitseg.temporal import DEFAULT_SMOOTHING
@@ -254,7 +254,7 @@ def look_controls(models: ModelChoices):
                                  info="0 gives a hard edge; more blends hair and edges into the background.")
         effect_help = gr.Markdown(EFFECT_HELP["blur"], elem_id="effect-help")
         with gr.Row():
-            blur = gr.Slider(2, 40, 15, step=1, label="Blur strength", elem_id="blur",
+            blur = gr.Slider(2, 40, DEFAULT_BLUR, step=1, label="Blur strength", elem_id="blur",
                              info="How strongly the background is blurred.")
             color = gr.ColorPicker(DEFAULT_COLOR, label="Colour", visible=False, elem_id="color")
             image = name_unreadable_uploads(gr.Image(

@@ -16,6 +16,7 @@ from portraitseg.geometry import resize
 from portraitseg.thresholds import DEFAULT_THRESHOLD, mask_uint8, person_mask
 
 EFFECTS = ("mask", "prob", "cutout", "blur", "color", "replace")
+DEFAULT_BLUR = 15.0  # the blur effect's default strength everywhere (sigma in pixels of a 640-pixel-wide frame)
 DEFAULT_COLOR = "#00ff00"  # the 'color' effect's default everywhere: the library, the commands, the demo, live
 
 
@@ -74,7 +75,7 @@ def _blur_factor(h: int, w: int, sigma: float) -> int:
     return max(1, int(sigma // 4), math.ceil(math.sqrt(h * w / BLUR_WORKING_PIXELS)))
 
 
-def blurred_small(image: np.ndarray, strength: float = 15.0, weight: np.ndarray | None = None) -> np.ndarray:
+def blurred_small(image: np.ndarray, strength: float = DEFAULT_BLUR, weight: np.ndarray | None = None) -> np.ndarray:
     """Gaussian blur with sigma ``strength`` pixels (relative to a 640-pixel-wide frame, so it looks the same at
     any resolution), computed and returned at a reduced size (:func:`_blur_factor`), which is both faster and
     smoother; uint8. With ``weight`` (H, W; float in [0, 1] or uint8 in [0, 255]), a normalised blur of the
@@ -230,7 +231,7 @@ class Effect:
     kind: str = "blur"
     threshold: float = DEFAULT_THRESHOLD
     softness: float = 0.0
-    blur: float = 15.0
+    blur: float = DEFAULT_BLUR
     color: tuple[int, int, int] = ImageColor.getrgb(DEFAULT_COLOR)[:3]
     background: np.ndarray | None = field(default=None, repr=False)
     _covered: dict = field(default_factory=dict, init=False, repr=False)
@@ -251,7 +252,7 @@ class Effect:
 
     @classmethod
     def from_options(cls, kind: str = "blur", threshold: float = DEFAULT_THRESHOLD, softness: float = 0.0,
-                     blur: float = 15.0, color: str | tuple[int, int, int] = DEFAULT_COLOR,
+                     blur: float = DEFAULT_BLUR, color: str | tuple[int, int, int] = DEFAULT_COLOR,
                      background=None) -> "Effect":
         """From user-facing values: ``color`` as text (``#rrggbb``, ``r,g,b`` or a name), ``background`` as a
         path, array or PIL image (read once, at most 16 megapixels)."""

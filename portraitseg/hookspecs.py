@@ -3,7 +3,8 @@
 Every hook receives a ``register`` callback: ``register(name, factory, **metadata)``. Built-in encoders, losses and
 augmenters use exactly these hooks, so a third-party plugin is a peer of the built-ins, not a special case. Names
 are unique across all plugins (a second registration of a name is an error naming both plugins); ``description``
-metadata is what ``portraitseg plugins`` lists.
+metadata is what ``portraitseg plugins`` lists. Each kind takes only its own metadata keys
+(:data:`portraitseg.plugins.METADATA_SPECS`): a key it does not know is refused at registration, naming it.
 
 A plugin is any module or object with functions decorated by :data:`hookimpl`, exposed through the entry-point group
 ``portraitseg`` in the plugin's ``pyproject.toml``::
@@ -47,7 +48,10 @@ def register_encoders(register):
 
 @hookspec
 def register_decoders(register):
-    """Register decoder factories: ``register(name, factory, description=...)``.
+    """Register decoder factories: ``register(name, factory, defaults=..., description=...)``.
+
+    ``defaults``: the decoder's own ``decoder_channels``, ``decoder_convs`` and ``decoder_params``; a training
+    config that names the decoder takes them for whatever it leaves out.
 
     ``factory(encoder_channels, encoder_strides, channels, blocks, aux_heads, **decoder_params)`` returns a
     ``torch.nn.Module`` following :class:`portraitseg.zoo.decoders.base.Decoder`. It is written against the data

@@ -35,6 +35,22 @@ DEFAULT_PLUGINS = {
 }
 
 
+def _decoder_defaults(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) <= DECODER_DEFAULT_KEYS
+
+
+# What each kind's registration may say beside its name and factory, and the check each value must pass: a
+# misspelt key (``pretrained_cfg=`` as ``pretrainedcfg=``) is refused at registration, naming it, instead of being
+# ignored. ``pretrained_cfg`` is checked where it is used (zoo/encoders/lookup.py), which knows its type.
+DECODER_DEFAULT_KEYS = {"decoder_channels", "decoder_convs", "decoder_params"}
+METADATA_SPECS: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "encoders": {"description": lambda v: isinstance(v, str), "pretrained_cfg": lambda v: v is not None},
+    "decoders": {"description": lambda v: isinstance(v, str), "defaults": _decoder_defaults},
+    "losses": {"description": lambda v: isinstance(v, str)},
+    "augmenters": {"description": lambda v: isinstance(v, str)},
+}
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered factory and where it came from."""
@@ -62,6 +78,17 @@ class Registry:
             raise PluginError(
                 f"duplicate {self.kind[:-1]} name {name!r}: registered by plugin {first!r} and again by {plugin!r}"
             )
+        spec = METADATA_SPECS.get(self.kind, {})
+        unknown = sorted(set(metadata) - set(spec))
+        if unknown:
+            raise PluginError(f"plugin {plugin!r} registered {self.kind[:-1]} {name!r} with unknown metadata "
+                              f"{unknown}; a {self.kind[:-1]} may give {sorted(spec) or 'none'}")
+        bad = sorted(key for key, value in metadata.items() if not spec[key](value))
+        if bad:
+            raise PluginError(f"plugin {plugin!r} registered {self.kind[:-1]} {name!r} with bad {bad}: "
+                              + ("description is text; " if "description" in bad else "")
+                              + (f"defaults is a dict of {sorted(DECODER_DEFAULT_KEYS)}" if "defaults" in bad else
+                                 "").rstrip("; "))
         self._entries[name] = Entry(name, factory, plugin, dict(metadata))
 
     def get(self, name: str) -> Entry:
@@ -150,9 +177,3 @@ def get_registry(kind: str) -> Registry:
         except Exception as exc:
             raise PluginError(f"plugin {impl.plugin_name!r} raised while registering {kind}: {exc!r}") from exc
     return registry
-
-
-def reset() -> None:
-    """Forget the loaded plugins, so the next lookup loads them again (for tests and long-lived processes)."""
-    get_registry.cache_clear()
-    get_plugin_manager.cache_clear()

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from portraitseg.effects import DEFAULT_COLOR, Effect
+from portraitseg.effects import DEFAULT_BLUR, DEFAULT_COLOR, Effect
 from portraitseg.errors import ImageReadError
 from portraitseg.image_io import read_image, read_image_bytes
 from portraitseg.outputs import DEFAULT_QUALITY
@@ -48,7 +48,7 @@ class Segment:
     """
 
     def __init__(self, model: str | None = None, output: str = "mask", threshold: float | None = None,
-                 softness: float = 0.0, blur: float = 15.0, color: str = DEFAULT_COLOR, background: str | None = None,
+                 softness: float = 0.0, blur: float = DEFAULT_BLUR, color: str = DEFAULT_COLOR, background: str | None = None,
                  edges: str = "guided", device: str = "auto", threads: int | None = 1, precision: str = "auto",
                  quality: int = DEFAULT_QUALITY) -> None:
         from portraitseg.api import load

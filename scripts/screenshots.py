@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/browser.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks/browser.py
 
-from tests.browser import demo_page, start_webcam  # noqa: E402
+from benchmarks.browser import demo_page, start_webcam  # noqa: E402
 
 from portraitseg.demo.examples import example_paths  # noqa: E402
 

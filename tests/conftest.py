@@ -37,7 +37,10 @@ BESIDE_CHECKOUT = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def pytest_configure(config):
-    """Find the real data beside the checkout (../shared/data) when PORTRAITSEG_DATA is not set, as CI has it."""
+    """Find the real data beside the checkout (../shared/data) when PORTRAITSEG_DATA is not set, as CI has it.
+    The suite tests the project, not the plugins a user has installed: their entry points stay unloaded (the tests
+    that install a plugin load it in a subprocess of their own)."""
+    os.environ["PORTRAITSEG_LOAD_PLUGINS"] = ""
     if not os.environ.get("PORTRAITSEG_DATA") and (BESIDE_CHECKOUT / "eg1800" / "images").is_dir():
         os.environ["PORTRAITSEG_DATA"] = str(BESIDE_CHECKOUT)
     elif os.environ.get("PORTRAITSEG_DATA"):  # absolute, so tests that change folder still find it
@@ -67,7 +70,7 @@ def data_root() -> Path:
 @pytest.fixture(scope="module")
 def playwright():
     """Playwright driving Debian's Chromium (skipped where either is missing, except under CI)."""
-    from tests.browser import CHROMIUM
+    from benchmarks.browser import CHROMIUM
 
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
@@ -91,11 +94,11 @@ def imagenet_weights(data_root) -> Path:
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
     """``portraitseg demo`` on a free port (the bundled default model), ready when its page answers; its console
-    output is in ``tests.browser.SERVER_LOGS[url]``."""
+    output is in ``benchmarks.browser.SERVER_LOGS[url]``."""
     import subprocess
     import sys
 
-    from tests.browser import SERVER_LOGS
+    from benchmarks.browser import SERVER_LOGS
     from tests.helpers import free_port, wait_until_serving
 
     port = free_port()

@@ -124,3 +124,11 @@ def require_train_extra() -> None:
     is not installed: a serving-only install runs the rest of the suite."""
     for module in ("torch", "safetensors", "onnx", "yaml"):
         pytest.importorskip(module, reason=f"{module} is missing: pip install 'portraitseg[train]' for these tests")
+
+
+def reset_plugins() -> None:
+    """Forget the loaded plugins, so the next lookup loads them again (a test that registers its own)."""
+    from portraitseg import plugins
+
+    plugins.get_registry.cache_clear()
+    plugins.get_plugin_manager.cache_clear()

@@ -5,7 +5,7 @@ segmenter's, no frame reaches the server, and the server takes over where the br
 import numpy as np
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, camera_args, person_video
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, camera_args, person_video
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 LIVE_ROUTE = "/portraitseg/live"

@@ -20,16 +20,16 @@ from portraitseg.zoo.checkpoint import load_checkpoint, save_checkpoint  # noqa:
 from portraitseg.zoo.complexity import count_macs  # noqa: E402
 from portraitseg.zoo.config import ModelConfig  # noqa: E402
 from portraitseg.zoo.model import build_model  # noqa: E402
-from tests.helpers import tiny_config  # noqa: E402
+from tests.helpers import reset_plugins, tiny_config  # noqa: E402
 
 LIGHT = dict(decoder="light", decoder_channels=(32, 16, 8), decoder_convs=1)
 
 
 @pytest.fixture
 def fresh_plugins():
-    plugins.reset()
+    reset_plugins()
     yield plugins.get_plugin_manager()
-    plugins.reset()
+    reset_plugins()
 
 
 def test_builtin_decoders_come_through_the_hook():
@@ -138,3 +138,22 @@ def test_a_checkpoint_of_another_decoder_is_refused_with_its_names(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(data))
     with pytest.raises(CheckpointError, match="does not match its config"):
         load_checkpoint(tmp_path)
+
+
+def test_set_decoder_light_trains_with_the_light_decoders_own_settings(synthetic_data, tmp_path):
+    """`--set decoder=light` once passed validation with the U-Net's widths and died in a ValueError traceback:
+    the decoder's registered defaults now fill what the settings leave out."""
+    from portraitseg.cli import main
+    from portraitseg.trainers.config import build_config
+    from portraitseg.zoo.config import ModelConfig
+
+    config = build_config(None, {"decoder": "light"})
+    assert (config.decoder_channels, config.decoder_convs) == ([96, 64, 32], 1)
+    assert build_config(None, {"decoder": "light", "decoder_convs": 2}).decoder_convs == 2  # what is given stays
+    assert main(["train", "--data", str(synthetic_data), "-o", str(tmp_path / "run"), "--encoder",
+                 "mobilenet_v2_050", "--train-size", "64", "64", "--epochs", "1", "--batch-size", "4", "--workers",
+                 "0", "--precision", "fp32", "--no-progress", "--set", "decoder=light", "--set",
+                 "max_steps_per_epoch=1", "--set", "selection_people=null", "--set", "selection_empty=null",
+                 "--set", "selection_crops=null", "--set", "hard_negatives=false", "--set", "ema=0",
+                 "--set", "augmentations=[]"]) == 0
+    assert ModelConfig.load(tmp_path / "run" / "best").decoder == "light"

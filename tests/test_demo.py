@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SERVER_LOGS, camera_args, person_video, start_webcam
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, SERVER_LOGS, camera_args, person_video, start_webcam
 from tests.helpers import EXAMPLES
 
 PHOTO = EXAMPLES / "grace_hopper.jpg"

@@ -367,10 +367,13 @@ def test_a_background_that_is_a_folder_says_so(tmp_path):
                                "--output", "replace", "--background", str(tmp_path)), "is a folder")
 
 
-def test_a_plugin_that_exits_or_fails_on_import_is_named_with_the_way_out(tmp_path):
+def test_a_plugin_that_exits_or_fails_on_import_is_named_with_the_way_out(tmp_path, monkeypatch):
     import importlib.metadata as md
 
     from portraitseg import plugins
+    from tests.helpers import reset_plugins
+
+    monkeypatch.delenv("PORTRAITSEG_LOAD_PLUGINS")  # entry points load here (the suite keeps a user's out)
 
     class EntryPoint:
         name, value, group = "exiting", "exiting_plugin", "portraitseg"
@@ -380,14 +383,14 @@ def test_a_plugin_that_exits_or_fails_on_import_is_named_with_the_way_out(tmp_pa
 
     original = md.entry_points
     try:
-        plugins.reset()
+        reset_plugins()
         plugins.importlib_metadata.entry_points = lambda group=None: [EntryPoint()] if group == "portraitseg" \
             else original(group=group)
         with pytest.raises(PortraitsegError, match="'exiting'.*SystemExit.*PORTRAITSEG_LOAD_PLUGINS"):
             plugins.get_registry("encoders")
     finally:
         plugins.importlib_metadata.entry_points = original
-        plugins.reset()
+        reset_plugins()
 
 
 # ---- 12: a model file that links out of its folder ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from PIL import Image
 from portraitseg.demo.live import SCRIPT, matte_uint8
 from portraitseg.demo.ui import live_html
 from portraitseg.effects import Effect, alpha_from_prob
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import EXAMPLES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,9 +26,7 @@ COMPOSE = """async ({frameUrl, matteUrl, settings}) => {
                                                     i.onerror = fail; i.src = url; });
   const onCanvas = image => { const c = document.createElement('canvas'); c.width = image.width;
                               c.height = image.height; c.getContext('2d').drawImage(image, 0, 0); return c; };
-  window.portraitsegLive.configure(settings);
-  if (settings.background) await load(settings.background);  // configure() loads it too: wait for it
-  await new Promise(done => setTimeout(done, 100));
+  await window.portraitsegLive.configure(settings);  // settled: a background image is loaded
   const frame = onCanvas(await load(frameUrl)), matte = onCanvas(await load(matteUrl));
   window.portraitsegLive.compose(frame, matte);
   const out = document.querySelector('.live-output');

@@ -10,15 +10,16 @@ import pytest
 from portraitseg import plugins
 from portraitseg.errors import PluginError
 from portraitseg.hookspecs import hookimpl
+from tests.helpers import reset_plugins
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny_encoder_plugin"
 
 
 @pytest.fixture
 def fresh_plugins():
-    plugins.reset()
+    reset_plugins()
     yield plugins.get_plugin_manager()
-    plugins.reset()
+    reset_plugins()
 
 
 def test_builtins_are_registered_through_the_hooks():
@@ -27,6 +28,28 @@ def test_builtins_are_registered_through_the_hooks():
     assert {"bce", "dice", "dice_bce", "focal", "lovasz"} <= set(plugins.get_registry("losses").names())
     assert {"brightness", "jpeg_quality", "hflip", "scale_rotate_crop", "color_jitter", "gaussian_blur",
             "motion_blur", "noise", "background_swap"} <= set(plugins.get_registry("augmenters").names())
+
+
+def test_unknown_metadata_is_refused_at_registration_naming_it(fresh_plugins):
+    class Misspelt:
+        @hookimpl
+        def register_encoders(self, register):
+            register("typo_encoder", lambda: None, pretrainedcfg=object())
+
+    fresh_plugins.register(Misspelt(), name="misspelt")
+    with pytest.raises(PluginError, match=r"'typo_encoder' with unknown metadata \['pretrainedcfg'\]"):
+        plugins.get_registry("encoders")
+
+
+def test_a_decoders_defaults_must_be_decoder_settings(fresh_plugins):
+    class Odd:
+        @hookimpl
+        def register_decoders(self, register):
+            register("odd", lambda *a, **k: None, defaults={"decoder_width": 3})
+
+    fresh_plugins.register(Odd(), name="odd")
+    with pytest.raises(PluginError, match="defaults is a dict of"):
+        plugins.get_registry("decoders")
 
 
 def test_unknown_name_lists_the_valid_ones():
@@ -63,12 +86,12 @@ def test_misspelled_hook_fails_check_pending(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(plugins, "_load_entry_points",
                         lambda pm: pm.register(importlib.import_module("typo_plugin"), name="typo_plugin"))
-    plugins.reset()
+    reset_plugins()
     try:
         with pytest.raises(PluginError, match="register_encoder"):
             plugins.get_plugin_manager()
     finally:
-        plugins.reset()
+        reset_plugins()
 
 
 def test_serving_a_torch_checkpoint_loads_only_the_builtin_encoders():
@@ -91,7 +114,8 @@ def installed_plugin(tmp_path_factory) -> Path:
 
 
 def _run_with(site: Path, code: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    env = {**{k: v for k, v in os.environ.items() if k != "PORTRAITSEG_LOAD_PLUGINS"},  # entry points load here
+           "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True)
 
 
@@ -158,3 +182,17 @@ def test_hook_wrappers_see_registration_calls(fresh_plugins):
     registry = plugins.get_registry("encoders")
     assert registry.get("extra_encoder").plugin == "extra" and registry.get("mobilenet_v2").plugin != "extra"
     assert seen == ["before", "after"] * 2  # wrapped once per registering plugin: the built-ins and "extra"
+
+
+def test_an_augmenter_that_breaks_the_contract_is_refused_before_training(fresh_plugins):
+    from portraitseg.augment.pipeline import Pipeline
+    from portraitseg.errors import AugmenterError
+
+    class Wrong:
+        @hookimpl
+        def register_augmenters(self, register):
+            register("two_args", lambda p=0.5: (lambda image, mask: (image, mask)))
+
+    fresh_plugins.register(Wrong(), name="wrong")
+    with pytest.raises(AugmenterError, match="'two_args' made function, which cannot be called as"):
+        Pipeline(["two_args"])

@@ -246,3 +246,21 @@ def many_scan_jpeg(extra_scans: int) -> bytes:
     data = buffer.getvalue()
     last = data.rindex(b"\xff\xda")
     return data[:last] + data[last:-2] * (extra_scans + 1) + b"\xff\xd9"
+
+
+def test_every_way_to_start_the_demo_checks_the_address_before_loading_a_model(monkeypatch):
+    """portraitseg demo, the webcam command's browser fallback and demo/app.py start through demo/server.serve."""
+    import argparse
+
+    from portraitseg.cli.webcam import serve_in_browser
+    from portraitseg.demo import models as demo_models
+    from portraitseg.errors import PortraitsegError
+
+    monkeypatch.setattr(demo_models.ModelChoices, "__init__", lambda *a, **k: pytest.fail("a model was loaded"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(PortraitsegError, match=f"cannot serve on 127.0.0.1:{port}"):
+            serve_in_browser(argparse.Namespace(model=None, backend="auto", device="auto", port=port))
+    assert "serve(host=" in (EXAMPLES.parents[1] / "demo" / "app.py").read_text()

@@ -13,8 +13,9 @@ from tests.helpers import EXAMPLES, REPO, make_dataset, require_train_extra, tin
 require_train_extra()
 
 # Not run here: scripts/setup.sh is what CI itself runs first; benchmarks/peers.py is a module of adapters that
-# compare.py and architectures.py import.
-EXEMPT = {"scripts/setup.sh", "benchmarks/peers.py"}
+# compare.py and architectures.py import; benchmarks/browser.py is the browser driver the browser tests, the browser
+# benchmarks and scripts/screenshots.py run on.
+EXEMPT = {"scripts/setup.sh", "benchmarks/peers.py", "benchmarks/browser.py"}
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,15 @@ def test_compare(data, tiny_checkpoint, tmp_path):
     text = (tmp_path / "b.md").read_text()
     assert "tiny-unet" in text and (tmp_path / "b.png").is_file()
     assert "an older run" not in text and text.endswith(f"{KEPT_MARKER}\n\n## Memory\n\nkept figures\n")
+
+
+def test_compare_scores_the_body_crops(data_root, data, tiny_checkpoint, tmp_path):
+    if not all((data_root / name / "images").is_dir() for name in ("voc_person_train", "ccp_train")):
+        pytest.skip("voc_person_train and ccp_train are not in the real data")
+    out = tool([REPO / "benchmarks/compare.py", "--data", data, "--split", "splits/test.txt", "--body-crops",
+                "--models", tiny_checkpoint, "--rounds", "1", "--calls", "1", "--out", tmp_path / "b.md", "--plot",
+                tmp_path / "b.png"], tmp_path)
+    assert "body crops mIoU" in out and "Body crops: 160 close views" in (tmp_path / "b.md").read_text()
 
 
 def test_edges(data, tiny_checkpoint, tmp_path):

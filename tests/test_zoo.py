@@ -16,7 +16,7 @@ from portraitseg.zoo.config import FORMAT_VERSION, ModelConfig  # noqa: E402
 from portraitseg.zoo.encoders.mobilenet_v2 import MobileNetV2Encoder  # noqa: E402
 from portraitseg.zoo.encoders.weights import load_pretrained  # noqa: E402
 from portraitseg.zoo.model import build_model  # noqa: E402
-from tests.helpers import tiny_config  # noqa: E402
+from tests.helpers import reset_plugins, tiny_config  # noqa: E402
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v2_050", "efficientnet_lite0"])
@@ -249,10 +249,10 @@ def stride8_plugin():
             register("liar", lambda: _Stride8Encoder(declared=(8, 12, 99)))
             register("shuffled", lambda: _Stride8Encoder(strides=(2, 8, 4)))
 
-    plugins.reset()
+    reset_plugins()
     plugins.get_plugin_manager().register(Plugin(), name="stride8-plugin")
     yield
-    plugins.reset()
+    reset_plugins()
 
 
 def test_the_encoder_contract_is_checked_where_the_model_is_built(stride8_plugin):

@@ -144,7 +144,9 @@ class TrainConfig:
                                    f"[height, width] pairs of multiples of {stride} whose long side is train_size's, "
                                    "canvas_weights: one non-negative weight per canvas; schedule: cosine|poly; "
                                    "precision: auto|fp32|bf16|fp16)")
-        self.model_config()
+        from portraitseg.zoo.model import expected_state
+
+        expected_state(self.model_config(), "training config")  # built once, on the meta device: one line if not
         return self
 
     def _bad_settings(self, stride: int) -> list[str]:
@@ -211,7 +213,19 @@ def build_config(path: str | Path | None = None, overrides: dict[str, Any] | Non
     unknown = sorted(set(values) - known)
     if unknown:
         raise PortraitsegError(f"unknown training settings {unknown}; valid: {sorted(known)}")
-    return TrainConfig(**values).validate()
+    return TrainConfig(**with_decoder_defaults(values)).validate()
+
+
+def with_decoder_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """Where the settings name a decoder, the decoder's registered ``defaults`` (its widths, blocks and params)
+    fill what they leave out, so ``--set decoder=light`` trains the light decoder as it is meant to be built, not
+    with the U-Net's widths."""
+    if "decoder" not in values:
+        return values
+    from portraitseg.plugins import get_registry
+
+    defaults = get_registry("decoders").get(values["decoder"]).metadata.get("defaults", {})
+    return {**copy.deepcopy(defaults), **values}
 
 
 RENAMED = {"input_size": "train_size"}  # old setting name -> its name now (0.5.0: one name per size everywhere)

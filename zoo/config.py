@@ -39,7 +39,7 @@ def _looks_like_path(value: Any) -> bool:
 
 @dataclass
 class ModelConfig:
-    """Everything needed to rebuild a model and feed it: architecture, encoder, sizes, normalisation, threshold.
+    """Everything needed to rebuild a model and feed it: encoder, decoder, sizes, normalisation, threshold.
 
     ``train_size``: the (height, width) canvas the model was trained on (a record; it also sizes the ONNX export's
     example input). ``serve_long_side``: inference scales an image so that its longer side is this many pixels,
@@ -67,7 +67,6 @@ class ModelConfig:
         default_factory=lambda: {"mean": [127.5, 127.5, 127.5], "std": [127.5, 127.5, 127.5]}
     )
     threshold: float = DEFAULT_THRESHOLD
-    architecture: str = "unet"
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -102,12 +101,13 @@ class ModelConfig:
                 "train_size": data.get("input_size"), "format_version": FORMAT_VERSION,
                 "serve_long_side": max(data["input_size"]) if _int_list(data.get("input_size"), 1, MAX_SIDE)
                 and data.get("input_size") else data.get("input_size")}
+        if data.get("architecture", "unet") != "unet":  # configs before 0.5.0 named it; the decoder says it now
+            raise CheckpointError(f"{source}: unknown architecture {data['architecture']!r}; supported: unet")
+        data = {k: v for k, v in data.items() if k != "architecture"}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise CheckpointError(f"{source}: unknown keys {unknown}")
-        if data.get("architecture", "unet") != "unet":
-            raise CheckpointError(f"{source}: unknown architecture {data['architecture']!r}; supported: unet")
         values = dict(data)
         for key in ("decoder_channels", "train_size"):
             if isinstance(values.get(key), list):

@@ -52,19 +52,21 @@ def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True, e
                         threads: tuple[int | None, str] = ALL_CORES, role: str = "photo") -> None:
     """``threads``: the --threads default and its help (batch actors take one thread each); ``role``: ``photo``
     or ``live``, whose bundled model is the default."""
+    from portraitseg.api import BACKENDS, PRECISIONS
+    from portraitseg.edges import EDGE_MODES
     from portraitseg.zoo.catalog import bundled_models, default_model
 
     parser.add_argument("-m", "--model", default=default_model(role),
                         help=f"zoo name ({', '.join(bundled_models()) or 'none bundled'}), checkpoint folder, .onnx "
                              f"file or hf://ORG/NAME[@REV] (default: {default_model(role)}, bundled)")
     if backend:
-        parser.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "torch"],
+        parser.add_argument("--backend", default="auto", choices=BACKENDS,
                             help="auto: ONNX Runtime when installed, else torch")
     parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=positive_int, default=threads[0], help=threads[1])
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="ONNX Runtime: auto uses a bundled INT8 model on the CPU when the model ships one")
-    parser.add_argument("--edges", default=edges, choices=["guided", "bilinear"],
+    parser.add_argument("--edges", default=edges, choices=EDGE_MODES,
                         help="how the mask is scaled up to the photo: guided follows the photo's edges (hair, "
                              "shoulders), bilinear interpolates (cheaper)")
 
@@ -78,7 +80,7 @@ def load_from_args(args: argparse.Namespace):
 
 def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: str, softness: float) -> None:
     """The options of :class:`portraitseg.effects.Effect`, named alike in every command."""
-    from portraitseg.effects import EFFECTS
+    from portraitseg.effects import DEFAULT_BLUR, EFFECTS
 
     parser.add_argument(flag, default=default, choices=EFFECTS, dest="effect",
                         help="mask: 0/255 at the threshold; prob: 8-bit probability; cutout: RGBA, alpha from "
@@ -89,7 +91,7 @@ def add_effect_arguments(parser: argparse.ArgumentParser, flag: str, default: st
                         help="edge ramp width in probability units (0: hard edge)")
     parser.add_argument("--background", default=None,
                         help="colour for 'color' (#rrggbb, r,g,b or a name; default green); image file for 'replace'")
-    parser.add_argument("--blur", type=float, default=15.0, help="background blur strength for 'blur'")
+    parser.add_argument("--blur", type=float, default=DEFAULT_BLUR, help="background blur strength for 'blur'")
 
 
 def add_format_arguments(parser: argparse.ArgumentParser) -> None:

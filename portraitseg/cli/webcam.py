@@ -49,10 +49,9 @@ def run(args: argparse.Namespace) -> int:
 def serve_in_browser(args: argparse.Namespace) -> int:
     """Where OpenCV cannot open a window (the headless build the package installs), the camera goes through the
     browser instead: the demo page, whose Webcam tab runs the same model and effects."""
-    from portraitseg.demo.models import ModelChoices
-    from portraitseg.demo.ui import build_app, launch
+    from portraitseg.demo.server import serve
 
     print("This OpenCV build cannot open a window (opencv-python-headless). Open the page below and its Webcam tab "
           "for the live camera; or use --no-window --output OUT.mp4 to write a video.", flush=True)
-    launch(build_app(ModelChoices(backend=args.backend, device=args.device, live=args.model)), port=args.port)
+    serve(live=args.model, backend=args.backend, device=args.device, port=args.port)
     return 0

@@ -1,5 +1,6 @@
-"""Shared by the browser tests, benchmarks/webcam_latency.py and scripts/screenshots.py: start ``portraitseg demo``
-on a free port and open Debian's Chromium on it, with a fake camera that films a person."""
+"""The browser driver shared by the browser tests, benchmarks/webcam_latency.py, benchmarks/browser_inference.py and
+scripts/screenshots.py: start ``portraitseg demo`` on a free port and open Debian's Chromium on it, with a fake
+camera that films a person. A tool, kept apart from the tests that use it."""
 
 from __future__ import annotations
 
