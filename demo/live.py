@@ -12,6 +12,7 @@ import threading
 import warnings
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -19,7 +20,6 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from PIL import Image, UnidentifiedImageError
-from starlette.concurrency import run_in_threadpool
 
 from portraitseg.demo.models import ModelChoices
 from portraitseg.effects import alpha_from_prob
@@ -30,6 +30,10 @@ from portraitseg.truncated import check_complete
 MAX_FRAME_BYTES = 2_000_000
 MAX_FRAME_SIDE = 1024
 MAX_STREAMS = 64  # smoothing state kept for this many recent viewers
+# frames worked on at once (decode, model, matte), across viewers, on threads of the live route's own: more cannot
+# finish sooner on a few cores, and every thread that works on frames keeps its own pool of freed memory (on the
+# server's 40 shared threads, 64 viewers at once left it holding 150 MB more than one viewer did)
+MAX_FRAMES_IN_WORK = 2
 MAX_BODIES_IN_PROGRESS = 32  # frames being received at once, server-wide: at most 64 MB held for bodies
 MAX_BODIES_PER_CLIENT = 4  # ... and from one address, so one client cannot hold the server's slots
 BODY_TIMEOUT_S = 10.0  # a frame's body must arrive within this
@@ -225,10 +229,13 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
     ``X-Width``/``X-Height`` and the model's live long side in ``X-Live-Long-Side`` (the size to send frames at), or a
     400 with the reason as text."""
 
+    workers = ThreadPoolExecutor(MAX_FRAMES_IN_WORK, thread_name_prefix="portraitseg-live")
+
     async def live_matte(request: Request) -> Response:
         try:
             data = await read_body(request)
-            matte, model_ms = await run_in_threadpool(mattes, data, dict(request.query_params))
+            matte, model_ms = await asyncio.get_running_loop().run_in_executor(
+                workers, mattes, data, dict(request.query_params))
         except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
             return PlainTextResponse(str(exc), status_code=getattr(exc, "status", 500))
         live_long_side = mattes.models.live_long_side(request.query_params.get("model") or mattes.models.live_default)

@@ -264,3 +264,35 @@ def test_every_way_to_start_the_demo_checks_the_address_before_loading_a_model(m
         with pytest.raises(PortraitsegError, match=f"cannot serve on 127.0.0.1:{port}"):
             serve_in_browser(argparse.Namespace(model=None, backend="auto", device="auto", port=port))
     assert "serve(host=" in (EXAMPLES.parents[1] / "demo" / "app.py").read_text()
+
+
+def test_frames_are_worked_on_by_a_few_threads_of_the_routes_own():
+    """However many viewers send at once, at most MAX_FRAMES_IN_WORK frames are decoded and segmented at a time,
+    on the route's own threads (each thread that works on frames keeps a pool of freed memory)."""
+    from portraitseg.demo.live import MAX_FRAMES_IN_WORK, add_live_route
+
+    active, seen, lock = [0], set(), threading.Lock()
+
+    def fake_mattes(data, query):
+        with lock:
+            active[0] += 1
+            seen.add((threading.current_thread().name, active[0]))
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return np.zeros((4, 4), np.uint8), 1.0
+
+    fake_mattes.models = ModelChoices()
+    app = FastAPI()
+    add_live_route(app, fake_mattes)
+    port = free_port()
+    server, thread = serve(app, port)
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(lambda k: post_frame(port, b"x" * 100), range(32)))
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert statuses == [200] * 32
+    assert max(n for _, n in seen) <= MAX_FRAMES_IN_WORK
+    assert {name.split("_")[0] for name, _ in seen} == {"portraitseg-live"}
