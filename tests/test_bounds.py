@@ -171,19 +171,26 @@ def test_stalled_uploads_past_the_cap_get_503_and_the_page_stays_up(tmp_path):
             connection.sendall(b"POST /portraitseg/live HTTP/1.1\r\nHost: x\r\nContent-Length: 1990000\r\n\r\n"
                                + b"x" * 100_000)
             stalled.append(connection)
-        time.sleep(1.0)
+        wait_for(lambda: live.BODIES.count >= live.MAX_BODIES_IN_PROGRESS, 30)  # every slot taken, not a guess
         frame = jpeg_bytes()
         started = time.perf_counter()
         busy = httpx.post(f"{url}/portraitseg/live", content=frame, timeout=10)
         assert busy.status_code == 503 and "try again" in busy.text
         assert time.perf_counter() - started < 2
         assert httpx.get(url, timeout=5).status_code == 200
-        time.sleep(live.BODY_TIMEOUT_S + 1)
+        wait_for(lambda: live.BODIES.count == 0, live.BODY_TIMEOUT_S + 30)  # the stalled bodies were given up
         assert httpx.post(f"{url}/portraitseg/live", content=frame, timeout=30).status_code == 200
     finally:
         for connection in stalled:
             connection.close()
         server.should_exit = True
+
+
+def wait_for(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.05)
 
 
 def jpeg_bytes() -> bytes:
