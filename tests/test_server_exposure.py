@@ -296,3 +296,21 @@ def test_frames_are_worked_on_by_a_few_threads_of_the_routes_own():
     assert statuses == [200] * 32
     assert max(n for _, n in seen) <= MAX_FRAMES_IN_WORK
     assert {name.split("_")[0] for name, _ in seen} == {"portraitseg-live"}
+
+
+def test_sighup_stops_the_server_as_ctrl_c_does_so_its_folder_is_removed():
+    """A closed terminal (SIGHUP) runs the same clean-up as SIGTERM and Ctrl-C (the folder's removal is tested
+    end to end with SIGTERM in test_bounds)."""
+    import signal
+
+    from portraitseg.demo.tempspace import exit_cleanly_on_stop_signals
+
+    saved = {name: signal.getsignal(getattr(signal, name)) for name in ("SIGTERM", "SIGHUP")}
+    try:
+        exit_cleanly_on_stop_signals()
+        for name in saved:
+            with pytest.raises(KeyboardInterrupt):
+                signal.getsignal(getattr(signal, name))(getattr(signal, name), None)
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
