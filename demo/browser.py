@@ -75,7 +75,8 @@ def browser_model(models: ModelChoices, name: str, index: int) -> BrowserModel:
     path, reason = browser_file(models, name)
     if path is None:
         return BrowserModel({"model": name, "browser": False, "reason": reason})
-    data = path.read_bytes()[: MAX_BROWSER_MODEL_BYTES + 1]
+    with path.open("rb") as handle:
+        data = handle.read(MAX_BROWSER_MODEL_BYTES + 1)
     if len(data) > MAX_BROWSER_MODEL_BYTES:  # grew since it was measured
         return BrowserModel({"model": name, "browser": False, "reason": f"{name} is too large for the page"})
     config = models.config(name)

@@ -31,8 +31,7 @@ MAX_FRAME_BYTES = 2_000_000
 MAX_FRAME_SIDE = 1024
 MAX_STREAMS = 64  # smoothing state kept for this many recent viewers
 # frames worked on at once (decode, model, matte), across viewers, on threads of the live route's own: more cannot
-# finish sooner on a few cores, and every thread that works on frames keeps its own pool of freed memory (on the
-# server's 40 shared threads, 64 viewers at once left it holding 150 MB more than one viewer did)
+# finish sooner on a few cores, and every thread that works on frames keeps its own pool of freed memory
 MAX_FRAMES_IN_WORK = 2
 MAX_BODIES_IN_PROGRESS = 32  # frames being received at once, server-wide: at most 64 MB held for bodies
 MAX_BODIES_PER_CLIENT = 4  # ... and from one address, so one client cannot hold the server's slots

@@ -176,7 +176,8 @@ def render_card(folder: str | Path, repo_id: str | None = None, model_name: str 
     card_data = ModelCardData(
         model_name=name, license="other", license_name="research-only-data",
         license_link="https://github.com/bio-punk/AutoPortraitMatting", library_name="portraitseg",
-        pipeline_tag="image-segmentation", tags=["portrait-segmentation", "person-segmentation", "onnx", "u-net",
+        pipeline_tag="image-segmentation", tags=["portrait-segmentation", "person-segmentation", "onnx",
+                                                 *(["u-net"] if config.decoder == "unet" else []),
                                                  "background-removal"],
         datasets=[DATASET_NAMES.get(d, d) for d in datasets], eval_results=eval_results(evaluation) or None,
     )

@@ -3,11 +3,12 @@ PIL images and numpy arrays. Bad input raises :class:`ImageReadError` with the r
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -111,24 +112,33 @@ def _read_file(path: Path, max_pixels: int | None = None) -> np.ndarray:
     return _decode(path, path, max_pixels)
 
 
+@contextlib.contextmanager
+def _bounded_open(source: Path | io.BytesIO, path: object) -> Iterator[Image.Image]:
+    """The opened image, its header checked before any pixel is decoded: at most :data:`MAX_PIXELS` (and
+    :data:`UNBOUNDED_FORMAT_MAX_PIXELS` outside JPEG and PNG), enough data for the size it claims and no more
+    decoding work than a photo needs (:func:`check_complete`). Photos and label masks alike."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
+        with Image.open(source) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
+            if im.format not in _BOUNDED_FORMATS and im.width * im.height > UNBOUNDED_FORMAT_MAX_PIXELS:
+                raise ImageReadError(f"{path}: {im.width}x{im.height} is too large for a {im.format} file (limit "
+                                     f"{UNBOUNDED_FORMAT_MAX_PIXELS:,} pixels; JPEG and PNG may be larger)")
+            check_complete(im.fp, _size_of(source), im.format, im.width, im.height, path)
+            yield im
+
+
 def _decode(source: Path | io.BytesIO, path: object, max_pixels: int | None) -> np.ndarray:
     """Decode a file or an in-memory file (EXIF-rotated, reduced towards ``max_pixels``); ``path`` names it."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
-            with Image.open(source) as im:
-                if im.width * im.height > MAX_PIXELS:
-                    raise ImageReadError(f"{path}: {im.width}x{im.height} is too large (limit {MAX_PIXELS:,} pixels)")
-                if im.format not in _BOUNDED_FORMATS and im.width * im.height > UNBOUNDED_FORMAT_MAX_PIXELS:
-                    raise ImageReadError(f"{path}: {im.width}x{im.height} is too large for a {im.format} file (limit "
-                                         f"{UNBOUNDED_FORMAT_MAX_PIXELS:,} pixels; JPEG and PNG may be larger)")
-                check_complete(im.fp, _size_of(source), im.format, im.width, im.height, path)
-                if max_pixels and im.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale where enough
-                    scale = (max_pixels / (im.width * im.height)) ** 0.5
-                    im.draft("RGB", (int(im.width * scale), int(im.height * scale)))
-                im.load()
-                orientation = im.getexif().get(_EXIF_ORIENTATION)
-                rgb = _pil_to_rgb8(_reduce(im, max_pixels))
+        with _bounded_open(source, path) as im:
+            if max_pixels and im.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale where enough
+                scale = (max_pixels / (im.width * im.height)) ** 0.5
+                im.draft("RGB", (int(im.width * scale), int(im.height * scale)))
+            im.load()
+            orientation = im.getexif().get(_EXIF_ORIENTATION)
+            rgb = _pil_to_rgb8(_reduce(im, max_pixels))
         return orient(rgb, orientation)
     except ImageReadError:
         raise
@@ -214,19 +224,13 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     enough data for the size the header claims."""
     path = Path(path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
-            with Image.open(path) as im:
-                if im.width * im.height > MAX_PIXELS:
-                    raise ImageReadError(f"{path}: a {im.width}x{im.height} mask is too large (limit "
-                                         f"{MAX_PIXELS:,} pixels)")
-                check_complete(im.fp, path.stat().st_size, im.format, im.width, im.height, path)
-                im.load()
-                array = np.asarray(im.convert("L"))
-                if "A" in im.getbands() or (im.mode == "P" and "transparency" in im.info):
-                    alpha = np.asarray(im.convert("RGBA"))[..., 3]
-                    if array.min() == array.max() and alpha.min() != alpha.max():
-                        array = alpha
+        with _bounded_open(path, path) as im:
+            im.load()
+            array = np.asarray(im.convert("L"))
+            if "A" in im.getbands() or (im.mode == "P" and "transparency" in im.info):
+                alpha = np.asarray(im.convert("RGBA"))[..., 3]
+                if array.min() == array.max() and alpha.min() != alpha.max():
+                    array = alpha
     except ImageReadError:
         raise
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:

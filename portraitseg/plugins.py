@@ -35,19 +35,19 @@ DEFAULT_PLUGINS = {
 }
 
 
-def _decoder_defaults(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) <= DECODER_DEFAULT_KEYS
-
-
-# What each kind's registration may say beside its name and factory, and the check each value must pass: a
-# misspelt key (``pretrained_cfg=`` as ``pretrainedcfg=``) is refused at registration, naming it, instead of being
-# ignored. ``pretrained_cfg`` is checked where it is used (zoo/encoders/lookup.py), which knows its type.
-DECODER_DEFAULT_KEYS = {"decoder_channels", "decoder_convs", "decoder_params"}
-METADATA_SPECS: dict[str, dict[str, Callable[[Any], bool]]] = {
-    "encoders": {"description": lambda v: isinstance(v, str), "pretrained_cfg": lambda v: v is not None},
-    "decoders": {"description": lambda v: isinstance(v, str), "defaults": _decoder_defaults},
-    "losses": {"description": lambda v: isinstance(v, str)},
-    "augmenters": {"description": lambda v: isinstance(v, str)},
+# What each kind's registration may say beside its name and factory: per key, the check its value must pass and
+# what the check expects. A misspelt key (``pretrained_cfg=`` as ``pretrainedcfg=``) is refused at registration,
+# naming it, instead of being ignored. ``pretrained_cfg`` is checked where it is used (zoo/encoders/lookup.py),
+# which knows its type.
+DECODER_DEFAULT_KEYS = ("decoder_channels", "decoder_convs", "decoder_params")
+_DESCRIPTION = (lambda v: isinstance(v, str), "text")
+METADATA_SPECS: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
+    "encoders": {"description": _DESCRIPTION, "pretrained_cfg": (lambda v: v is not None, "a PretrainedCfg")},
+    "decoders": {"description": _DESCRIPTION,
+                 "defaults": (lambda v: isinstance(v, dict) and set(v) <= set(DECODER_DEFAULT_KEYS),
+                              f"a dict of {', '.join(DECODER_DEFAULT_KEYS)}")},
+    "losses": {"description": _DESCRIPTION},
+    "augmenters": {"description": _DESCRIPTION},
 }
 
 
@@ -83,12 +83,10 @@ class Registry:
         if unknown:
             raise PluginError(f"plugin {plugin!r} registered {self.kind[:-1]} {name!r} with unknown metadata "
                               f"{unknown}; a {self.kind[:-1]} may give {sorted(spec) or 'none'}")
-        bad = sorted(key for key, value in metadata.items() if not spec[key](value))
+        bad = [f"{key} must be {spec[key][1]}" for key, value in sorted(metadata.items()) if not spec[key][0](value)]
         if bad:
-            raise PluginError(f"plugin {plugin!r} registered {self.kind[:-1]} {name!r} with bad {bad}: "
-                              + ("description is text; " if "description" in bad else "")
-                              + (f"defaults is a dict of {sorted(DECODER_DEFAULT_KEYS)}" if "defaults" in bad else
-                                 "").rstrip("; "))
+            raise PluginError(f"plugin {plugin!r} registered {self.kind[:-1]} {name!r} with bad metadata: "
+                              + "; ".join(bad))
         self._entries[name] = Entry(name, factory, plugin, dict(metadata))
 
     def get(self, name: str) -> Entry:

@@ -35,5 +35,6 @@ def push(checkpoint: str | Path, repo_id: str, private: bool = False, revision: 
     files: dict[str, Path | bytes] = {WEIGHTS_NAME: weights, CONFIG_NAME: checkpoint / CONFIG_NAME,
                                       ONNX_NAME: checkpoint / ONNX_NAME, "README.md": str(card).encode()}
     files.update({name: checkpoint / name for name in OPTIONAL_FILES if (checkpoint / name).is_file()})
-    message = commit_message or f"Upload portraitseg {config.encoder} U-Net (served at {config.serve_long_side} px)"
+    message = commit_message or (f"Upload portraitseg {config.encoder} + {config.decoder} decoder "
+                                 f"(served at {config.serve_long_side} px)")
     return upload(files, repo_id, message, private=private, revision=revision, token=token, api=api)

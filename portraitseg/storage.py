@@ -65,17 +65,13 @@ def read_input(location: str, limit: int = MAX_INPUT_BYTES) -> bytes:
 
     if is_uri(location):
         filesystem, path = _filesystem(location)
-        info = filesystem.get_file_info(path)
-        if info.type != fs.FileType.File:
-            raise ImageReadError(f"{location}: " + ("no such file" if info.type == fs.FileType.NotFound else
-                                                    "not a regular file"))
-        opener = lambda: filesystem.open_input_stream(path)  # noqa: E731
+        kind = filesystem.get_file_info(path).type
+        missing, regular = kind == fs.FileType.NotFound, kind == fs.FileType.File
     else:
-        if not Path(location).is_file():
-            raise ImageReadError(f"{location}: " + ("no such file" if not os.path.lexists(location) else
-                                                    "not a regular file"))
-        opener = lambda: open(location, "rb")  # noqa: E731
-    with opener() as stream:
+        missing, regular = not os.path.lexists(location), Path(location).is_file()
+    if not regular:
+        raise ImageReadError(f"{location}: " + ("no such file" if missing else "not a regular file"))
+    with filesystem.open_input_stream(path) if is_uri(location) else open(location, "rb") as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
         raise ImageReadError(f"{location}: larger than {limit // 2**20} MB, more than any image this reads")
@@ -144,7 +140,8 @@ def list_inputs(spec: str) -> list[str]:
 
 def _list_lines(path: Path) -> list[str]:
     """The entries of a list file: UTF-8 text, one path or URI per line, ``#`` comments and blank lines skipped."""
-    data = path.read_bytes()[: MAX_INPUT_BYTES + 1]
+    with path.open("rb") as handle:
+        data = handle.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise PortraitsegError(f"{path}: a list of inputs larger than {MAX_INPUT_BYTES // 2**20} MB")
     try:

@@ -167,7 +167,7 @@ def test_push_uploads_everything_in_one_commit(checkpoint_with_eval):
     api.create_commit.assert_called_once()
     args, kwargs = api.create_commit.call_args
     assert args == ("testorg/tiny-unet",) and kwargs["revision"] == "exp1"
-    assert kwargs["commit_message"] == "Upload portraitseg mobilenet_v2_050 U-Net (served at 64 px)"
+    assert kwargs["commit_message"] == "Upload portraitseg mobilenet_v2_050 + unet decoder (served at 64 px)"
     operations = kwargs["operations"]
     assert all(isinstance(op, CommitOperationAdd) for op in operations)
     assert sorted(op.path_in_repo for op in operations) == [

@@ -48,7 +48,7 @@ def test_a_decoders_defaults_must_be_decoder_settings(fresh_plugins):
             register("odd", lambda *a, **k: None, defaults={"decoder_width": 3})
 
     fresh_plugins.register(Odd(), name="odd")
-    with pytest.raises(PluginError, match="defaults is a dict of"):
+    with pytest.raises(PluginError, match="defaults must be a dict of decoder_channels"):
         plugins.get_registry("decoders")
 
 

@@ -196,15 +196,33 @@ def test_a_boundary_split_between_chunks_is_counted_once():
 
 
 def test_x_forwarded_for_is_trusted_only_from_a_named_proxy(monkeypatch):
+    """launch() sets what the uvicorn server Gradio starts will trust, before Gradio starts it."""
     import uvicorn
 
-    from portraitseg.demo.ui import trust_forwarded_for
+    from portraitseg.demo import ui
 
-    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
-    trust_forwarded_for([])
-    assert uvicorn.Config(FastAPI()).forwarded_allow_ips == ""  # loopback clients cannot name their address
-    trust_forwarded_for(["10.1.2.3"])
-    assert uvicorn.Config(FastAPI()).forwarded_allow_ips == "10.1.2.3"
+    class Page:  # what launch() uses of a Gradio app; launching records what uvicorn would be configured with
+        server_app, server_port, share_url = FastAPI(), 0, None
+        live_mattes = type("Mattes", (), {"models": None})()
+        trusted = []
+
+        def launch(self, **options):
+            self.trusted.append(uvicorn.Config(FastAPI()).forwarded_allow_ips)
+
+        def block_thread(self):
+            raise KeyboardInterrupt
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(ui, "add_live_route", lambda *args: None)
+    monkeypatch.setattr(ui, "add_browser_routes", lambda *args: None)
+    monkeypatch.setattr(ui, "exit_cleanly_on_stop_signals", lambda: None)
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")  # uvicorn's own default: loopback clients trusted
+    page = Page()
+    ui.launch(page)
+    ui.launch(page, trusted_proxies=["10.1.2.3"])
+    assert page.trusted == ["", "10.1.2.3"]  # by default no client can name its own address
 
 
 def test_frames_of_one_stream_in_flight_together_take_turns():

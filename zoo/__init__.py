@@ -1,1 +1,1 @@
-"""Models: encoders, the U-Net decoder, configs, checkpoints, ONNX export, runtimes and the bundled zoo."""
+"""Models: encoders, decoders, configs, checkpoints, ONNX export, runtimes and the bundled zoo."""
