@@ -19,6 +19,7 @@ from portraitseg.augment.backgrounds import DEFAULT_BACKGROUNDS, BackgroundPhoto
 from portraitseg.augment.transforms import Augmenter, synthetic_background
 from portraitseg.effects import composite
 from portraitseg.geometry import binary_mask, cover_crop, resize
+from portraitseg.thresholds import label_person
 
 
 class SamplePool(Protocol):
@@ -63,7 +64,7 @@ class Cutout:
 
 def person_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     """(y0, y1, x0, x1) bounding every person pixel of the mask, or None where it has none."""
-    rows, cols = np.flatnonzero(mask.max(axis=1) > 127), np.flatnonzero(mask.max(axis=0) > 127)
+    rows, cols = np.flatnonzero(label_person(mask.max(axis=1))), np.flatnonzero(label_person(mask.max(axis=0)))
     if rows.size == 0:
         return None
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
@@ -95,7 +96,7 @@ def crop_body(cutout: Cutout, rng: np.random.Generator) -> Cutout | None:
     else:
         x0 = int(w * rng.uniform(0.35, 0.65))
         part = Cutout(cutout.image[:, x0:], cutout.mask[:, x0:], cutout.top, cutout.bottom, True, cutout.right)
-    return part if part.mask.size and part.mask.max() > 127 else None
+    return part if part.mask.size and label_person(part.mask.max()) else None
 
 
 def person_free_window(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
@@ -273,5 +274,5 @@ class CopyPaste(PooledAugmenter):
         if self.feather > 0:
             soft = cv2.GaussianBlur(soft, (0, 0), self.feather)
         image[cy0:cy1, cx0:cx1] = composite(person, soft, region)
-        covered = alpha > 127
+        covered = label_person(alpha)
         mask[cy0:cy1, cx0:cx1][covered] = 255 if is_person else 0

@@ -10,6 +10,7 @@ import numpy as np
 
 from portraitseg.effects import composite
 from portraitseg.geometry import PAD_VALUE
+from portraitseg.thresholds import label_person
 
 Pair = tuple[np.ndarray, np.ndarray]
 
@@ -184,7 +185,7 @@ class BackgroundSwap(Augmenter):
 
     def apply(self, image, mask, rng):
         h, w = mask.shape
-        alpha = (mask > 127).astype(np.float32)
+        alpha = label_person(mask).astype(np.float32)
         if self.feather > 0:
             alpha = cv2.GaussianBlur(alpha, (0, 0), self.feather)
         return composite(image, alpha, self._background(h, w, rng)), mask

@@ -16,6 +16,8 @@ from portraitseg.augment.composite import PooledAugmenter, cut_person, person_bo
 from portraitseg.augment.transforms import Augmenter, warp_pair
 from portraitseg.effects import composite
 from portraitseg.geometry import cover_crop, resize, resize_label
+from portraitseg.pixels import to_uint8
+from portraitseg.thresholds import label_person
 
 
 def body_window(mask: np.ndarray, aspect: float, rng: np.random.Generator, fill: tuple[float, float],
@@ -29,7 +31,7 @@ def body_window(mask: np.ndarray, aspect: float, rng: np.random.Generator, fill:
         return None
     h, w = mask.shape
     py0, py1, px0, px1 = box
-    person = mask > 127
+    person = label_person(mask)
     cut_head = rng.random() < headless
     top_low = py0 + (py1 - py0) * (rng.uniform(0.15, 0.45) if cut_head else 0.0)
     best, best_gap = None, np.inf
@@ -136,7 +138,7 @@ class LowLight(Augmenter):
         light = image.astype(np.float32) / 255.0
         box = person_box(mask)
         if box is not None and rng.random() < self.dark_clothes:
-            body = (mask > 127).astype(np.float32)
+            body = label_person(mask).astype(np.float32)
             body[: box[0] + int(self.head_share * (box[1] - box[0]))] = 0.0
             body = cv2.GaussianBlur(body, (0, 0), 2.0)[..., None]
             light *= 1.0 - body * rng.uniform(0.4, 0.85)
@@ -144,7 +146,7 @@ class LowLight(Augmenter):
         light = np.power(light * exposure, rng.uniform(1.0, self.gamma_high))
         sigma = self.noise * (1.0 - exposure) / 255.0
         light += rng.normal(0.0, 1.0, light.shape).astype(np.float32) * sigma * np.sqrt(light + 0.02)
-        return np.clip(light * 255.0 + 0.5, 0, 255).astype(np.uint8), mask
+        return to_uint8(light, 255), mask
 
 
 @dataclass

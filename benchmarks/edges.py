@@ -17,6 +17,7 @@ from portraitseg.edges import guided_upsample
 from portraitseg.evaluation.data import find_pairs, load_pair
 from portraitseg.evaluation.metrics import MetricAccumulator
 from portraitseg.geometry import plan_fit, to_input, to_original
+from portraitseg.thresholds import label_person
 
 UPSAMPLERS = {
     "bilinear": lambda out, fit, image: to_original(out, fit),
@@ -46,7 +47,7 @@ def main() -> None:
                 start = time.perf_counter()
                 prob = upsample(out, fit, image)
                 times[name].append((time.perf_counter() - start) * 1e9 / (image.shape[0] * image.shape[1]))
-                scores[name].add(prob >= segmenter.threshold, mask > 127)
+                scores[name].add(prob >= segmenter.threshold, label_person(mask))
         for name, acc in scores.items():
             s = acc.summary()
             print(f"| {entry} ({s['images']}) | {name} | {s['miou']:.2f} | {s['dataset_iou']:.2f} | "

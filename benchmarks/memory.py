@@ -9,8 +9,9 @@ read as it exits). Formats: an 8-bit RGB JPEG (a real photo enlarged), a 16-bit 
 (quality 85), a GIF, a flat-colour lossless WebP (a few kilobytes claiming the size: refused above 24 MP, as every
 format without reduced decoding or a data floor is) and a truncated JPEG (a few hundred bytes whose header claims
 the size; refused). The demo part starts ``portraitseg
-demo`` and reports the server's peak and its resident memory after each kind of request, sent with
-gradio_client. Linux only (it reads /proc).
+demo`` and reports the server's peak and its resident memory after each kind of request: 64 webcam viewers on
+the live route at once (frames sent as the page sends them when the model runs on the server), then photos sent
+with gradio_client. Linux only (it reads /proc).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO / "demo" / "examples" / "grace_hopper.jpg"
+LIVE_VIEWERS, LIVE_FRAMES_EACH = 64, 10
 FORMATS = ("rgb8", "grey16", "float", "webp", "gif", "flat_webp", "truncated")
 PEAK_WRAPPER = """
 import runpy, sys
@@ -119,6 +121,13 @@ def demo_rows(folder: Path) -> list[str]:
     try:
         wait_until_serving(url, server, log, timeout=120)
         rows.append(f"| started | | {'%d | %d' % server_memory(server.pid)} |")
+        started = time.perf_counter()
+        statuses = _live_viewers(url, LIVE_VIEWERS, LIVE_FRAMES_EACH)
+        rows.append(f"| {LIVE_VIEWERS} webcam viewers at once on the live route, {LIVE_FRAMES_EACH} frames each | "
+                    f"{', '.join(f'{n} x {code}' for code, n in sorted(statuses.items()))}, "
+                    f"{time.perf_counter() - started:.0f} s | {'%d | %d' % server_memory(server.pid)} |")
+        time.sleep(10)
+        rows.append(f"| the same, 10 s later | | {'%d | %d' % server_memory(server.pid)} |")
         photos = {"one 66.7 MP photo (JPEG)": [make_photo(folder, 66.7, "rgb8")],
                   "one 16 MP float TIFF": [make_photo(folder, 16, "float")],
                   "8 photos of 12 MP in one request": [make_photo(folder, 12, "rgb8")] * 8}
@@ -139,6 +148,28 @@ def demo_rows(folder: Path) -> list[str]:
         server.terminate()
         server.wait(30)
     return rows
+
+
+def _live_viewers(url: str, viewers: int, frames: int) -> dict[int, int]:
+    """``viewers`` webcam pages on the server engine at once, each posting ``frames`` frames (a 256-pixel JPEG,
+    the live size) on its own stream, one after another as the page does: how many answers of each status."""
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    import cv2
+    import httpx
+
+    bgr = cv2.imread(str(PHOTO))
+    scale = 256 / max(bgr.shape[:2])
+    frame = cv2.imencode(".jpg", cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))[1]
+
+    def viewer(number: int) -> list[int]:
+        with httpx.Client(timeout=60) as client:
+            return [client.post(f"{url}portraitseg/live", params={"stream": f"viewer-{number}"},
+                                content=frame.tobytes()).status_code for _ in range(frames)]
+
+    with ThreadPoolExecutor(viewers) as pool:
+        return Counter(code for codes in pool.map(viewer, range(viewers)) for code in codes)
 
 
 def _segment(url: str, files: list[Path], handle_file, client_class) -> str:

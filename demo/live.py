@@ -1,6 +1,6 @@
 """The live webcam's server side. The browser sends each camera frame already scaled to the model's live size
 (a small JPEG) and gets the person's alpha matte back (one byte a pixel); it composes the effect itself on a
-canvas (``live.js``), so only small images travel and the server does little but run the model."""
+canvas (``live_page/compose.mjs``), so only small images travel and the server does little but run the model."""
 
 from __future__ import annotations
 
@@ -13,18 +13,19 @@ import warnings
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import cv2
 import numpy as np
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 from PIL import Image, UnidentifiedImageError
 
 from portraitseg.demo.models import ModelChoices
 from portraitseg.effects import alpha_from_prob
 from portraitseg.errors import ImageReadError, PortraitsegError
+from portraitseg.pixels import to_uint8
 from portraitseg.temporal import DEFAULT_SMOOTHING, TemporalSmoother
+from portraitseg.thresholds import valid_threshold
 from portraitseg.truncated import check_complete
 
 MAX_FRAME_BYTES = 2_000_000
@@ -39,8 +40,6 @@ BODY_TIMEOUT_S = 10.0  # a frame's body must arrive within this
 # a body declaring its length has SMALL_BODY_S plus the time to send it at MIN_BYTES_PER_S: a 20 KB webcam frame
 # has 1.2 s, so sockets that send a header and one byte give their slots back at once
 SMALL_BODY_S, MIN_BYTES_PER_S = 1.0, 100_000
-ROUTE = "/portraitseg/live"
-SCRIPT = Path(__file__).with_name("live.js")
 
 
 class LiveRequestError(PortraitsegError):
@@ -166,7 +165,7 @@ def decode_frame(data: bytes) -> np.ndarray:
 def matte_uint8(alpha: np.ndarray) -> np.ndarray:
     """The matte as uint8, one byte a pixel: nothing for the page to decode but the HTTP compression its browser
     undoes natively (a 256-pixel matte: 56 KB raw, about 1.5 KB gzipped in 0.3 ms)."""
-    return np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+    return to_uint8(alpha, 255)
 
 
 def setting(value: str | None, name: str, default: float, low: float, high: float) -> float:
@@ -211,6 +210,8 @@ class LiveMattes:
             raise LiveRequestError(f"unknown model {model!r}; this demo serves {', '.join(self.models.names)}")
         segmenter = self.models.get(model)
         threshold = setting(query.get("threshold"), "threshold", segmenter.threshold, 0.0, 1.0)
+        if not valid_threshold(threshold):
+            raise LiveRequestError(f"threshold must be between 0 and 1, got {threshold}")
         softness = setting(query.get("softness"), "softness", 0.0, 0.0, 1.0)
         smoothing = setting(query.get("smoothing"), "smoothing", DEFAULT_SMOOTHING, 0.0, 0.95)
         frame = decode_frame(data)
@@ -222,12 +223,10 @@ class LiveMattes:
         return matte_uint8(alpha_from_prob(prob, threshold, softness)), model_ms
 
 
-def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
-    """Serve ``mattes`` at ``POST /portraitseg/live`` on the page's FastAPI app: the body is the frame, the query
-    the settings; the answer the matte's bytes (gzipped where the browser accepts it) with its size in
-    ``X-Width``/``X-Height`` and the model's live long side in ``X-Live-Long-Side`` (the size to send frames at), or a
-    400 with the reason as text."""
-
+def frames_endpoint(mattes: LiveMattes):
+    """The live route's handler: the body is the frame, the query the settings; the answer the matte's bytes
+    (gzipped where the browser accepts it) with its size in ``X-Width``/``X-Height`` and the model's time in
+    ``X-Model-Ms``, or the reason as text with the error's status (400, 408, 413, 503)."""
     workers = ThreadPoolExecutor(MAX_FRAMES_IN_WORK, thread_name_prefix="portraitseg-live")
 
     async def live_matte(request: Request) -> Response:
@@ -237,13 +236,11 @@ def add_live_route(app: FastAPI, mattes: LiveMattes) -> None:
                 workers, mattes, data, dict(request.query_params))
         except PortraitsegError as exc:  # a bad frame or setting; or the model failed to load
             return PlainTextResponse(str(exc), status_code=getattr(exc, "status", 500))
-        live_long_side = mattes.models.live_long_side(request.query_params.get("model") or mattes.models.live_default)
-        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]),
-                   "X-Live-Long-Side": str(live_long_side), "X-Model-Ms": f"{model_ms:.1f}",
+        headers = {"X-Width": str(matte.shape[1]), "X-Height": str(matte.shape[0]), "X-Model-Ms": f"{model_ms:.1f}",
                    "Cache-Control": "no-store"}
         body = matte.tobytes()
         if "gzip" in request.headers.get("accept-encoding", ""):
             body, headers["Content-Encoding"] = gzip.compress(body, compresslevel=1), "gzip"
         return Response(body, media_type="application/octet-stream", headers=headers)
 
-    app.add_api_route(ROUTE, live_matte, methods=["POST"], include_in_schema=False)
+    return live_matte

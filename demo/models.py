@@ -35,13 +35,14 @@ class ModelChoices:
         return self._paths[name]
 
     def config(self, name: str) -> ModelConfig:
-        """Model ``name``'s config, read from its folder (a bare ONNX file: from its loaded session's metadata)."""
+        """Model ``name``'s config, read from its folder or a bare ONNX file's metadata: no session is opened for it."""
+        from portraitseg.zoo.onnx_contract import config_from_onnx_metadata
+        from portraitseg.zoo.onnx_proto import metadata
+
         path = self.path(name)
-        if path.suffix != ".onnx":
-            return ModelConfig.load(path)
-        seg = self.get(name)
-        return ModelConfig(serve_long_side=seg.serve_long_side, live_long_side=seg.live_long_side,
-                           threshold=seg.threshold, output_stride=seg.multiple)
+        if path.suffix == ".onnx":
+            return config_from_onnx_metadata(metadata(path), str(path))
+        return ModelConfig.load(path)
 
     @property
     def default(self) -> str | None:
@@ -58,18 +59,13 @@ class ModelChoices:
 
     def threshold(self, name: str | None) -> float:
         """The model's own threshold: the demo's starting point (a config's default when no model is served)."""
-        return self.get(name).threshold if (name or self.default) else ModelConfig().threshold
+        name = name or self.default
+        return self.config(name).threshold if name else ModelConfig().threshold
 
-    def live_long_side(self, name: str | None) -> int:
-        """The long side the model is fed at live (its config's live_long_side; None: the live model's)."""
-        name = name or self.live_default
-        return self.get(name).live_long_side if name else ModelConfig().live_long_side
-
-    def describe(self, name: str | None, role: str = "photo") -> str:
-        """One line on the model a tab runs: name, backend and the long side it is fed at in that role."""
+    def describe(self, name: str | None) -> str:
+        """One line on the model the photo tab runs: name, backend and the long side it is fed at (loads it)."""
         seg = self.get(name)
         threads = getattr(seg.backend, "threads", 0)
         where = f"{seg.provider}" + (f", {threads} threads" if threads else "")
-        side = seg.live_long_side if role == "live" else seg.serve_long_side
-        return (f"**{role.capitalize()} model** `{name or self.default}` · **backend** {seg.backend_name} ({where}, "
-                f"{seg.precision}) · input long side {side}px")
+        return (f"**Photo model** `{name or self.default}` · **backend** {seg.backend_name} ({where}, "
+                f"{seg.precision}) · input long side {seg.serve_long_side}px")

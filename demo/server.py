@@ -34,9 +34,12 @@ def serve(models: list[str] | None = None, live: str | None = None, backend: str
 
     os.environ.setdefault("GRADIO_TEMP_DIR", str(claim() / "gradio"))
     from portraitseg.demo.models import ModelChoices
+    from portraitseg.demo.routes import demo_routes, live_page
     from portraitseg.demo.ui import build_app, launch
 
     choices = ModelChoices(models, backend=backend, device=device, live=live)
-    for role, name in (("photo", choices.default), ("live", choices.live_default)):
-        print(choices.describe(name, role).replace("**", "").replace("`", ""))
-    launch(build_app(choices), host=host, port=port, share=share, trusted_proxies=trusted_proxies)
+    page = live_page(choices)
+    for line in (choices.describe(choices.default), page.describe(choices.live_default)):
+        print(line.replace("**", "").replace("`", ""))
+    launch(build_app(choices, page), demo_routes(choices, page), host=host, port=port, share=share,
+           trusted_proxies=trusted_proxies)

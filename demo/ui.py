@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 import shutil
 import tempfile
 import time
@@ -14,14 +15,15 @@ import numpy as np
 from PIL import Image
 from starlette.middleware import Middleware
 
-from portraitseg.demo.browser import MODELS_ROUTE, RUNTIME_ROUTE, CrossOriginIsolation, add_browser_routes
+from portraitseg.demo.browser import CrossOriginIsolation
 from portraitseg.demo.examples import example_paths
-from portraitseg.demo.live import ROUTE, SCRIPT, LiveMattes, add_live_route
+from portraitseg.demo.live_config import LivePage
 from portraitseg.demo.models import ModelChoices
 from portraitseg.demo.processing import DEMO_MAX_PIXELS, KeptPhoto, process_photo
 from portraitseg.demo.tempspace import claim, exit_cleanly_on_stop_signals
+from portraitseg.demo.routes import LIVE_CONFIG, SCRIPT_FILE, live_page, relative
 from portraitseg.demo.uploads import MAX_UPLOAD_REQUEST_BYTES, UploadBudget
-from portraitseg.effects import DEFAULT_BLUR, DEFAULT_COLOR, Effect
+from portraitseg.effects import DEFAULT_BLUR, DEFAULT_COLOR, VIEW_SOFTNESS, Effect
 from portraitseg.errors import EffectError, PortraitsegError
 from portraitseg.outputs import encode, output_suffix
 from portraitseg.temporal import DEFAULT_SMOOTHING
@@ -39,11 +41,11 @@ CSS = """
 """
 
 
-def live_html(long_side: int) -> str:
-    """The live component's markup; ``long_side``: the default model's live size (each matte's answer updates it)."""
-    return f"""<div class="live" data-long-side="{long_side}" data-endpoint="{ROUTE.lstrip('/')}"
-data-models="{MODELS_ROUTE.lstrip('/')}/" data-runtime="{RUNTIME_ROUTE.lstrip('/')}/">
-<div class="live-bar"><button class="live-start" type="button">Start camera</button>
+def live_html() -> str:
+    """The live component's markup: where the page finds its live config and its modules."""
+    return f"""<div class="live" data-config="{relative(LIVE_CONFIG)}"
+data-scripts="{relative(SCRIPT_FILE.removesuffix('{name}'))}">
+<div class="live-bar"><button class="live-start" type="button" disabled>Start camera</button>
 <select class="live-where" aria-label="Where the model runs"><option value="browser" selected>Model in this browser
 </option><option value="server">Model on the server</option></select>
 <select class="live-camera" aria-label="Camera" hidden></select></div>
@@ -53,6 +55,9 @@ data-models="{MODELS_ROUTE.lstrip('/')}/" data-runtime="{RUNTIME_ROUTE.lstrip('/
 <p class="live-stats"></p></div>"""
 
 
+# Run by Gradio with `element` the component's root: the page's modules do the rest (live_page/camera.mjs).
+LIVE_LOADER = """const scripts = new URL(element.querySelector('.live').dataset.scripts, document.baseURI);
+import(new URL('camera.mjs', scripts).href).then(module => module.mount(element));"""
 LIVE_CSS = """
 .live-bar { display: flex; gap: 0.5rem; flex-wrap: wrap; }
 .live-start { padding: 0.4rem 1rem; border-radius: 6px; background: var(--button-primary-background-fill);
@@ -70,12 +75,14 @@ LIVE_CONFIGURE = """(model, kind, threshold, softness, blur, color, background, 
 }"""
 INTRO = ("# portraitseg\nUpload photos or turn on your webcam: the person is cut out and the background blurred, "
          "painted or replaced.")
+# what happens to webcam frames, said in the same words by the page's privacy paragraph and the webcam tab
+WEBCAM_PRIVACY = ("Webcam frames stay in your browser while the model runs there (the default: ONNX Runtime Web). "
+                  "Where your browser cannot run it, or you choose so, each frame is sent to the server scaled to the "
+                  "model's live size (a few hundred pixels), segmented in memory and not stored.")
 PRIVACY = ("Photos are sent to the server that runs this page; they and their results are kept on its disk for "
            f"{RESULT_TTL_S // 60} minutes (for new looks and the downloads), then deleted, and all of them when the "
            f"server stops. Photos above {DEMO_MAX_PIXELS / 1e6:.0f} megapixels are processed at that size; at most "
-           f"{MAX_PHOTOS_PER_REQUEST} photos at a time. Webcam frames stay in your browser while the model runs "
-           "there (the default); when it runs on the server, each frame is sent scaled to the model's live size (a "
-           "few hundred pixels), processed in memory and not stored.")
+           f"{MAX_PHOTOS_PER_REQUEST} photos at a time. " + WEBCAM_PRIVACY)
 
 
 def name_unreadable_uploads(component: gr.Image) -> gr.Image:
@@ -109,12 +116,24 @@ def forget_old_results(folder: Path, max_age_s: float = RESULT_TTL_S) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
-EFFECT_CHOICES = [("Blur", "blur"), ("Colour", "color"), ("Image", "replace"), ("Transparent", "cutout"),
-                  ("Mask", "mask")]
-EFFECT_HELP = {"blur": "Blurs the background; the person stays sharp.", "color": "Paints the background one colour.",
-               "replace": "Puts the person in front of your own picture.",
-               "cutout": "Keeps only the person; the download is a transparent PNG.",
-               "mask": "Shows the person mask itself: white is person."}
+@dataclass(frozen=True)
+class Look:
+    """One background effect as the page offers it: its label, its help line and the controls that apply to it."""
+
+    label: str
+    help: str
+    controls: frozenset[str]
+
+
+LOOK_CONTROLS = ("blur", "color", "image", "softness")  # the Look settings an effect may use, in their order
+LOOKS = {  # effects.py draws each (live_page/compose.mjs in the webcam page)
+    "blur": Look("Blur", "Blurs the background; the person stays sharp.", frozenset({"blur", "softness"})),
+    "color": Look("Colour", "Paints the background one colour.", frozenset({"color", "softness"})),
+    "replace": Look("Image", "Puts the person in front of your own picture.", frozenset({"image", "softness"})),
+    "cutout": Look("Transparent", "Keeps only the person; the download is a transparent PNG.",
+                   frozenset({"softness"})),
+    "mask": Look("Mask", "Shows the person mask itself: white is person.", frozenset()),
+}
 
 
 @functools.lru_cache(maxsize=16)
@@ -128,9 +147,8 @@ def make_effect(kind, threshold, softness, blur, color, image_path) -> Effect:
 
 
 def control_visibility(kind: str):
-    """Only the controls that apply to ``kind``, and its help text."""
-    return (gr.update(visible=kind == "blur"), gr.update(visible=kind == "color"),
-            gr.update(visible=kind == "replace"), gr.update(visible=kind != "mask"), EFFECT_HELP[kind])
+    """Only the controls that apply to ``kind`` (in :data:`LOOK_CONTROLS` order), and its help text."""
+    return (*(gr.update(visible=control in LOOKS[kind].controls) for control in LOOK_CONTROLS), LOOKS[kind].help)
 
 
 class PhotoHandlers:
@@ -246,13 +264,14 @@ def look_controls(models: ModelChoices):
     """The Look settings (rendered later, below the pictures) and the effect inputs every handler takes."""
     with gr.Accordion("Look", open=True, elem_id="look-settings", render=False) as look_settings:
         with gr.Row():
-            kind = gr.Radio(EFFECT_CHOICES, value="blur", label="Background", elem_id="effect")
+            kind = gr.Radio([(look.label, name) for name, look in LOOKS.items()], value="blur", label="Background",
+                            elem_id="effect")
             threshold = gr.Slider(0.05, 0.95, models.threshold(models.default), step=0.01, label="Threshold",
                                   elem_id="threshold", info="How sure the model must be that a pixel is the "
                                   "person (starts at the model's own).")
-            softness = gr.Slider(0.0, 0.6, 0.2, step=0.05, label="Edge softness", elem_id="softness",
+            softness = gr.Slider(0.0, 0.6, VIEW_SOFTNESS, step=0.05, label="Edge softness", elem_id="softness",
                                  info="0 gives a hard edge; more blends hair and edges into the background.")
-        effect_help = gr.Markdown(EFFECT_HELP["blur"], elem_id="effect-help")
+        effect_help = gr.Markdown(LOOKS["blur"].help, elem_id="effect-help")
         with gr.Row():
             blur = gr.Slider(2, 40, DEFAULT_BLUR, step=1, label="Blur strength", elem_id="blur",
                              info="How strongly the background is blurred.")
@@ -260,19 +279,21 @@ def look_controls(models: ModelChoices):
             image = name_unreadable_uploads(gr.Image(
                 type="filepath", label="Background image", sources=["upload"], height=120, visible=False,
                 elem_id="background-image"))
-    kind.change(control_visibility, kind, [blur, color, image, softness, effect_help], api_visibility="undocumented")
+    controls = {"blur": blur, "color": color, "image": image, "softness": softness}
+    kind.change(control_visibility, kind, [*(controls[name] for name in LOOK_CONTROLS), effect_help],
+                api_visibility="undocumented")
     return look_settings, [kind, threshold, softness, blur, color, image]
 
 
-def model_selector(models: ModelChoices, role: str, threshold: gr.Slider) -> gr.Dropdown:
-    """A tab's model dropdown (preselected for its role) and the line saying which model the tab runs; choosing
-    one moves the threshold to that model's own."""
+def model_selector(models: ModelChoices, role: str, threshold: gr.Slider, describe) -> gr.Dropdown:
+    """A tab's model dropdown (preselected for its role) and the line ``describe(name)`` gives on the model it runs;
+    choosing one moves the threshold to that model's own."""
     value = models.live_default if role == "live" else models.default
     with gr.Row():
         model = gr.Dropdown(models.names, value=value, label=f"{role.capitalize()} model", scale=2,
                             elem_id=f"{role}-model")
-        info = gr.Markdown(models.describe(value, role) if value else "no model", elem_id=f"{role}-model-info")
-    model.change(functools.partial(models.describe, role=role), model, info, api_visibility="undocumented")
+        info = gr.Markdown(describe(value) if value else "no model", elem_id=f"{role}-model-info")
+    model.change(describe, model, info, api_visibility="undocumented")
     model.change(models.threshold, model, threshold, api_visibility="undocumented")
     return model
 
@@ -280,7 +301,7 @@ def model_selector(models: ModelChoices, role: str, threshold: gr.Slider) -> gr.
 def photos_tab(handlers: PhotoHandlers, models: ModelChoices, effect_inputs: list) -> gr.Dropdown:
     """The photo model, uploads, results, downloads and timing; the ``segment`` API endpoint."""
     kind, threshold, softness, blur, color, image = effect_inputs
-    model = model_selector(models, "photo", threshold)
+    model = model_selector(models, "photo", threshold, models.describe)
     files = gr.File(file_count="multiple", file_types=["image"], label="Photos", elem_id="photo-input")
     run = gr.Button("Segment", variant="primary", elem_id="segment-button")
     results = gr.State({}, time_to_live=RESULT_TTL_S)
@@ -307,23 +328,23 @@ def photos_tab(handlers: PhotoHandlers, models: ModelChoices, effect_inputs: lis
     return model
 
 
-def webcam_tab(models: ModelChoices, threshold: gr.Slider) -> tuple[gr.Dropdown, gr.Slider]:
+def webcam_tab(models: ModelChoices, page: LivePage, threshold: gr.Slider) -> tuple[gr.Dropdown, gr.Slider]:
     """The live page (model in the browser or on the server, effect drawn in the browser); returns its model
     selector and smoothing slider."""
-    model = model_selector(models, "live", threshold)
-    gr.Markdown("The model runs in your browser (ONNX Runtime Web): no frame leaves your computer. Where your "
-                "browser cannot run it, or you choose so, the frame is segmented on the server at the model's live "
-                "size. The background effect is drawn in your browser either way; the Look settings below apply.")
-    gr.HTML(live_html(models.live_long_side(models.live_default)), elem_id="live", js_on_load=SCRIPT.read_text(),
-            css_template=LIVE_CSS, apply_default_css=False)
+    model = model_selector(models, "live", threshold, page.describe)
+    gr.Markdown(WEBCAM_PRIVACY + " The background effect is drawn in your browser either way; the Look settings "
+                "below apply.", elem_id="webcam-privacy")
+    gr.HTML(live_html(), elem_id="live", js_on_load=LIVE_LOADER, css_template=LIVE_CSS, apply_default_css=False)
     smoothing = gr.Slider(0.0, 0.95, DEFAULT_SMOOTHING, step=0.05, label="Temporal smoothing", elem_id="smoothing",
                           info="Holds back edge flicker where the picture is still; moving parts follow at once.")
     return model, smoothing
 
 
-def build_app(models: ModelChoices | None = None) -> gr.Blocks:
-    """Build the Blocks app (not launched). ``models`` defaults to the bundled zoo."""
+def build_app(models: ModelChoices | None = None, page: LivePage | None = None) -> gr.Blocks:
+    """Build the Blocks app (not launched): ``models`` default to the bundled zoo, ``page`` (the live config) to
+    theirs; serve it with :func:`launch` and ``routes.demo_routes`` of the same two."""
     models = models or ModelChoices()
+    page = page or live_page(models)
     result_dir = claim() / "results"
     result_dir.mkdir(exist_ok=True)
     with gr.Blocks(title="portraitseg", delete_cache=(300, 600)) as app:
@@ -333,13 +354,12 @@ def build_app(models: ModelChoices | None = None) -> gr.Blocks:
         with gr.Tab("Photos", id="photos"):
             photos_tab(PhotoHandlers(models, result_dir), models, effect_inputs)
         with gr.Tab("Webcam", id="webcam"):
-            live_model, smoothing = webcam_tab(models, effect_inputs[1])
+            live_model, smoothing = webcam_tab(models, page, effect_inputs[1])
         live_settings = [live_model, *effect_inputs, smoothing]
         gr.on([app.load, *(c.change for c in live_settings)], None, live_settings, None, js=LIVE_CONFIGURE,
               api_visibility="private")
         look_settings.render()  # below the pictures: on a phone the photo comes first, the settings after it
     app.queue(max_size=32, default_concurrency_limit=2)
-    app.live_mattes = LiveMattes(models)  # served by launch(), beside Gradio's own routes
     return app
 
 
@@ -350,19 +370,18 @@ def trust_forwarded_for(proxies: list[str]) -> None:
     os.environ["FORWARDED_ALLOW_IPS"] = ",".join(proxies)
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+def launch(app: gr.Blocks, routes: list, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
            trusted_proxies: list[str] | None = None, **kwargs):
-    """Serve the page; the start-up message speaks to command-line users (Gradio's own mentions ``launch()``).
+    """Serve the page with ``routes`` (``routes.demo_routes``) beside Gradio's own, given to the app as it is
+    created; the start-up message speaks to command-line users (Gradio's own mentions ``launch()``).
     A client's address (which the per-client limits count) is read from X-Forwarded-For only when the request comes
     from one of ``trusted_proxies``; by default from no one, so no client can name its own address."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     trust_forwarded_for(trusted_proxies or [])
     exit_cleanly_on_stop_signals()
-    app_kwargs = {"middleware": [Middleware(UploadBudget), Middleware(CrossOriginIsolation)]}
+    app_kwargs = {"routes": routes, "middleware": [Middleware(UploadBudget), Middleware(CrossOriginIsolation)]}
     app.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, show_error=True,
                footer_links=["api"], quiet=True, prevent_thread_lock=True, css=CSS, app_kwargs=app_kwargs, **kwargs)
-    add_live_route(app.server_app, app.live_mattes)
-    add_browser_routes(app.server_app, app.live_mattes.models)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Serving the demo at http://{shown}:{app.server_port}/ (Ctrl-C stops)"
           + (f"; public link: {app.share_url}" if share and app.share_url else

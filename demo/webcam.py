@@ -12,7 +12,7 @@ import numpy as np
 
 from portraitseg.atomic import check_replaceable, plain_permissions, same_file, writable_path
 from portraitseg.demo.processing import StreamState, process_frame
-from portraitseg.effects import Effect
+from portraitseg.effects import VIEW_SOFTNESS, Effect
 from portraitseg.errors import PortraitsegError
 from portraitseg.segmenter import Segmenter
 from portraitseg.temporal import TemporalSmoother
@@ -68,7 +68,7 @@ def run_webcam(segmenter: Segmenter, source: str = "0", effect: Effect | None = 
                fps_overlay: bool = True, max_frames: int | None = None) -> int:
     """Process frames until the source ends, ``q`` is pressed or ``max_frames``; returns the frames written/shown.
     Cameras are mirrored by default (a mirror is what people expect to see), files are not."""
-    effect = effect or Effect("blur", softness=0.2)
+    effect = effect or Effect("blur", softness=VIEW_SOFTNESS)
     mirror = source.isdigit() if mirror is None else mirror
     if output:
         check_video_output(source, Path(output))

@@ -14,7 +14,7 @@ from portraitseg.errors import ImageReadError
 from portraitseg.segmenter import Segmenter
 from portraitseg.evaluation.data import Pair, load_pair
 from portraitseg.evaluation.metrics import MetricAccumulator
-from portraitseg.thresholds import DEFAULT_THRESHOLD, person_mask, threshold_for
+from portraitseg.thresholds import DEFAULT_THRESHOLD, label_person, person_mask, threshold_for
 
 log = logging.getLogger(__name__)
 View = Callable[[np.ndarray, np.ndarray, str], tuple[np.ndarray, np.ndarray]]
@@ -37,7 +37,7 @@ def evaluate(segmenter: Segmenter, pairs: list[Pair], threshold: float | None = 
             continue
         if view is not None:
             image, mask = view(image, mask, pair.name)
-        acc.add(person_mask(segmenter(image), threshold), mask > 127)
+        acc.add(person_mask(segmenter(image), threshold), label_person(mask))
         names.append(pair.name)
     if skipped and not names:
         raise ImageReadError(f"none of the {len(pairs)} pairs could be read (the first: {skipped[0]})")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from portraitseg.thresholds import label_person
+
 # (kind of segment, frames): still, fast, still, slow drift, fast, still
 SEGMENTS = (("still", 8), ("fast", 5), ("still", 8), ("slow", 10), ("fast", 5), ("still", 8))
 KINDS = ("pan", "zoom", "shake")
@@ -73,8 +75,8 @@ def clip_from_photo(image: np.ndarray, mask: np.ndarray, kind: str, rng: np.rand
         cx, cy = float(np.clip(cx, half_w, w - half_w)), float(np.clip(cy, half_h, h - half_h))
         matrix = np.float32([[scale, 0, out_w / 2 - scale * cx], [0, scale, out_h / 2 - scale * cy]])
         frame = cv2.warpAffine(image, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        truth = cv2.warpAffine(mask, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE) > 127
+        truth = label_person(cv2.warpAffine(mask, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                                            borderMode=cv2.BORDER_REPLICATE))
         frames.append(_noisy(frame, rng))
         truths.append(truth)
     return Clip(name or kind, frames, truths, _fast_flags(kinds))
@@ -85,7 +87,7 @@ def clip_over_scene(image: np.ndarray, mask: np.ndarray, scene: np.ndarray, rng:
     """The person of a labelled photo (its bounding box, cut by the frame's bottom edge as webcams show people)
     walking across a still person-free scene: still, then darting sideways, drifting, darting back."""
     out_h, out_w = size
-    rows, cols = np.flatnonzero(mask.max(axis=1) > 127), np.flatnonzero(mask.max(axis=0) > 127)
+    rows, cols = np.flatnonzero(label_person(mask.max(axis=1))), np.flatnonzero(label_person(mask.max(axis=0)))
     person, alpha = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], mask[rows[0] : rows[-1] + 1,
                                                                                cols[0] : cols[-1] + 1]
     scale = 0.8 * out_h / person.shape[0]

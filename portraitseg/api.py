@@ -84,13 +84,10 @@ def load(model: str | Path | None = None, backend: str = "auto", device: str = "
 
 def wants_cuda(device: str) -> bool:
     """Whether ``device`` means CUDA: named, or ``auto`` where onnxruntime-gpu offers its CUDA provider."""
-    if device.startswith("cuda"):
-        return True
-    if device != "auto" or not onnxruntime_installed():
-        return False
-    import onnxruntime
+    from portraitseg.zoo.runtimes.onnx_backend import import_onnxruntime, wants_cuda as provider_wants_cuda
 
-    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    asks_providers = device == "auto" and onnxruntime_installed()
+    return provider_wants_cuda(device, import_onnxruntime().get_available_providers() if asks_providers else [])
 
 
 def _onnx_file(path: Path, device: str, precision: str) -> Path:

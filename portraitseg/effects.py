@@ -13,11 +13,13 @@ from PIL import ImageColor
 from portraitseg.bands import BAND_PIXELS, grow_rows, row_bands, sample
 from portraitseg.errors import EffectError
 from portraitseg.geometry import resize
-from portraitseg.thresholds import DEFAULT_THRESHOLD, mask_uint8, person_mask
+from portraitseg.pixels import to_uint8
+from portraitseg.thresholds import DEFAULT_THRESHOLD, mask_uint8, person_mask, valid_threshold
 
 EFFECTS = ("mask", "prob", "cutout", "blur", "color", "replace")
 DEFAULT_BLUR = 15.0  # the blur effect's default strength everywhere (sigma in pixels of a 640-pixel-wide frame)
 DEFAULT_COLOR = "#00ff00"  # the 'color' effect's default everywhere: the library, the commands, the demo, live
+VIEW_SOFTNESS = 0.2  # the edge softness of what is watched (the demo, the webcam); files default to a hard edge (0)
 
 
 def alpha_from_prob(prob: np.ndarray, threshold: float = DEFAULT_THRESHOLD, softness: float = 0.0) -> np.ndarray:
@@ -96,8 +98,7 @@ def blurred_small(image: np.ndarray, strength: float = DEFAULT_BLUR, weight: np.
     plain = cv2.GaussianBlur(small, (0, 0), sigma / factor)
     total = cv2.GaussianBlur(small_weight, (0, 0), sigma / factor)[..., None]
     masked = cv2.GaussianBlur(small * small_weight[..., None], (0, 0), sigma / factor)
-    out = np.where(total > 1e-3, masked / np.maximum(total, 1e-3), plain)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return to_uint8(np.where(total > 1e-3, masked / np.maximum(total, 1e-3), plain))
 
 
 def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -107,8 +108,8 @@ def composite(image: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> n
     a = np.ascontiguousarray(alpha, dtype=np.float32)
     if background.dtype == np.uint8:
         return cv2.blendLinear(np.ascontiguousarray(image), np.ascontiguousarray(background), a, 1 - a)
-    out = cv2.blendLinear(image.astype(np.float32), np.ascontiguousarray(background, np.float32), a, 1 - a)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return to_uint8(cv2.blendLinear(image.astype(np.float32), np.ascontiguousarray(background, np.float32), a,
+                                    1 - a))
 
 
 def spread(image: np.ndarray, weight: np.ndarray, levels: int = 6) -> np.ndarray:
@@ -197,7 +198,7 @@ def decontaminate(out: np.ndarray, alpha_rows: Callable[[slice], np.ndarray]) ->
         solved = np.clip((pixels - (1 - a) * background_colours.at(full_ys, xs)) / a, 0, 255)
         trust = np.clip((a - 0.15) / 0.35, 0, 1)
         colours = trust * solved + (1 - trust) * person_colours.at(full_ys, xs)
-        out[rows][ys, xs] = np.clip(colours + 0.5, 0, 255).astype(np.uint8)
+        out[rows][ys, xs] = to_uint8(colours)
 
 
 def foreground_colours(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -239,7 +240,7 @@ class Effect:
     def __post_init__(self) -> None:
         if self.kind not in EFFECTS:
             raise EffectError(f"unknown effect {self.kind!r}; choose one of {', '.join(EFFECTS)}")
-        if not 0 < self.threshold < 1:
+        if not valid_threshold(self.threshold):
             raise EffectError(f"threshold must be between 0 and 1, got {self.threshold!r}")
         if not 0 <= self.softness <= 1:
             raise EffectError(f"softness must be between 0 and 1, got {self.softness!r}")
@@ -275,13 +276,13 @@ class Effect:
         if self.kind == "mask":
             return mask_uint8(prob, self.threshold)
         if self.kind == "prob":
-            return _by_rows(np.empty((h, w), np.uint8), lambda rows: _to_uint8(prob[rows].astype(np.float32)))
+            return _by_rows(np.empty((h, w), np.uint8), lambda rows: to_uint8(prob[rows].astype(np.float32), 255))
         alpha_rows = self._alpha_rows(prob)
         if self.kind == "cutout":
             out = np.empty((h, w, 4), np.uint8)
             out[..., :3] = image
             decontaminate(out[..., :3], alpha_rows)
-            return _by_rows(out, lambda rows: np.dstack([out[rows, :, :3], _to_uint8(alpha_rows(rows))]))
+            return _by_rows(out, lambda rows: np.dstack([out[rows, :, :3], to_uint8(alpha_rows(rows), 255)]))
         return self._over(image, alpha_rows, self._backdrop_rows(image, alpha_rows))
 
     def preview(self, image, prob: np.ndarray) -> np.ndarray:
@@ -321,14 +322,9 @@ class Effect:
                 self._covered.clear()
                 self._covered[(h, w)] = cover(self.background, h, w)
             return lambda rows: self._covered[(h, w)][rows]
-        away = _by_rows(np.empty((h, w), np.uint8), lambda rows: _to_uint8(1.0 - alpha_rows(rows)))
+        away = _by_rows(np.empty((h, w), np.uint8), lambda rows: to_uint8(1.0 - alpha_rows(rows), 255))
         small = blurred_small(image, self.blur, weight=away)
         return lambda rows: grow_rows(small, h, w, rows)
-
-
-def _to_uint8(values: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] as 0..255."""
-    return np.clip(values * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _by_rows(out: np.ndarray, rows_of: Callable[[slice], np.ndarray]) -> np.ndarray:

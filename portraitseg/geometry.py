@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from portraitseg.bands import grow_rows, row_bands
+from portraitseg.thresholds import label_person
 
 
 PAD_VALUE = 128  # mid-grey, in training and serving alike
@@ -38,7 +39,7 @@ def plan_fit(shape: tuple[int, int], long_side: int, multiple: int) -> Fit:
 
 def binary_mask(mask: np.ndarray) -> np.ndarray:
     """uint8 0/255 from a mask that resizing made grey at its edges (above 127 is person)."""
-    return np.where(mask > 127, 255, 0).astype(np.uint8)
+    return np.where(label_person(mask), 255, 0).astype(np.uint8)
 
 
 def resize_label(mask: np.ndarray, height: int, width: int) -> np.ndarray:

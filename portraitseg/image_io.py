@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 
 from portraitseg.bands import row_bands
 from portraitseg.errors import ImageReadError
+from portraitseg.pixels import to_uint8
 from portraitseg.truncated import check_complete
 
 ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Image.Image]
@@ -211,9 +212,9 @@ def _band_to_uint8(array: np.ndarray, peak: float | None) -> np.ndarray:
     if array.dtype == bool:
         return array.view(np.uint8) * np.uint8(255)
     if array.dtype == np.uint16 or (np.issubdtype(array.dtype, np.integer) and peak > 255):
-        return (array.astype(np.float32) / 257.0 + 0.5).clip(0, 255).astype(np.uint8)
+        return to_uint8(array.astype(np.float32), 1 / 257)
     if np.issubdtype(array.dtype, np.floating):
-        return (array * (255.0 if peak <= 1.0 else 1.0) + 0.5).clip(0, 255).astype(np.uint8)
+        return to_uint8(array, 255.0 if peak <= 1.0 else 1.0)
     return array.astype(np.uint8)
 
 

@@ -180,7 +180,8 @@ def _actor_pids() -> list[int]:
 
 
 def test_an_actor_killed_mid_job_is_replaced_and_every_output_is_written_once(tmp_path):
-    """The CLI on a fresh local Ray; one actor process is killed (SIGKILL) once outputs start to appear."""
+    """The CLI on a fresh local Ray; one actor process is killed (SIGKILL) once outputs start to appear. The driver
+    is paused (SIGSTOP) from then until the kill, so the job cannot end before it, however fast the machine."""
     inputs = photos(tmp_path / "in", 40, side=480)
     out = tmp_path / "out"
     env = {**os.environ, "RAY_ADDRESS": ""}
@@ -191,10 +192,13 @@ def test_an_actor_killed_mid_job_is_replaced_and_every_output_is_written_once(tm
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and job.poll() is None and len(list(out.glob("*.png"))) < 4:
             time.sleep(0.05)
+        job.send_signal(signal.SIGSTOP)
+        assert job.poll() is None, "the job ended before outputs could be counted"
         victims = _actor_pids()
-        assert job.poll() is None and victims, "the job ended (or no actor was found) before the kill"
+        assert victims, "no actor was found"
         os.kill(victims[0], signal.SIGKILL)
         done_at_kill = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("*.png")}
+        job.send_signal(signal.SIGCONT)
         log, _ = job.communicate(timeout=300)
     finally:
         job.kill()

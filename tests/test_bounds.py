@@ -150,11 +150,11 @@ def test_stalled_uploads_past_the_cap_get_503_and_the_page_stays_up(tmp_path):
 
     from portraitseg.demo import live
     from portraitseg.demo.models import ModelChoices
+    from portraitseg.demo.routes import frames_route
     from tests.helpers import free_port
 
-    app = FastAPI()
+    app = FastAPI(routes=[frames_route(live.LiveMattes(ModelChoices()))])
     app.add_api_route("/", lambda: HTMLResponse("<p>page</p>"))
-    live.add_live_route(app, live.LiveMattes(ModelChoices()))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     threading.Thread(target=server.run, daemon=True).start()

@@ -2,13 +2,15 @@
 playing a known clip, against the real ``portraitseg demo``: the browser's matte agrees with the Python
 segmenter's, no frame reaches the server, and the server takes over where the browser cannot run the model."""
 
+from urllib.parse import urlparse
+
 import numpy as np
 import pytest
 
 from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, camera_args, person_video
+from portraitseg.demo.routes import LIVE_FRAMES
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-LIVE_ROUTE = "/portraitseg/live"
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,8 @@ def open_webcam(playwright, url, clip, init_script=None):
     if init_script:
         page.add_init_script(init_script)
     frames_sent = []
-    page.on("request", lambda request: frames_sent.append(request.url) if LIVE_ROUTE in request.url else None)
+    page.on("request", lambda request: frames_sent.append(request.url)
+            if urlparse(request.url).path == LIVE_FRAMES else None)
     page.goto(url)
     page.wait_for_selector("#segment-button", timeout=60_000)
     page.get_by_role("tab", name="Webcam").click()

@@ -157,3 +157,17 @@ def test_set_decoder_light_trains_with_the_light_decoders_own_settings(synthetic
                  "--set", "selection_crops=null", "--set", "hard_negatives=false", "--set", "ema=0",
                  "--set", "augmentations=[]"]) == 0
     assert ModelConfig.load(tmp_path / "run" / "best").decoder == "light"
+
+
+def test_the_recipe_and_the_config_default_are_the_registered_unet():
+    """The U-Net's widths are written once (zoo/config.py); the recipe, a YAML file, is held to them here."""
+    pytest.importorskip("torch")
+    from portraitseg.plugins import get_registry
+    from portraitseg.trainers.config import RECIPE
+    from portraitseg.zoo.config import UNET_DECODER_CHANNELS, UNET_DECODER_CONVS, ModelConfig
+
+    defaults = get_registry("decoders").get("unet").metadata["defaults"]
+    assert defaults == {"decoder_channels": list(UNET_DECODER_CHANNELS), "decoder_convs": UNET_DECODER_CONVS}
+    assert (RECIPE["decoder"], RECIPE["decoder_channels"], RECIPE["decoder_convs"]) == (
+        "unet", list(UNET_DECODER_CHANNELS), UNET_DECODER_CONVS)
+    assert ModelConfig().decoder_channels == UNET_DECODER_CHANNELS

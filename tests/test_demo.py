@@ -140,8 +140,12 @@ def test_on_a_phone_the_photo_comes_first_and_tables_do_not_break_per_letter(bro
 
 @pytest.mark.browser
 def test_webcam_paints_the_person_segmented_live(page):
+    from portraitseg.demo.ui import WEBCAM_PRIVACY
+
     page.locator("#effect label", has_text="Mask").click()
     start_webcam(page, painted=20)
+    # the privacy paragraph and the webcam tab say the same of where frames go
+    assert WEBCAM_PRIVACY in page.inner_text("#privacy") and WEBCAM_PRIVACY in page.inner_text("#webcam-privacy")
     # the canvas holds the frame as the camera gives it (CSS mirrors it on screen): white is person
     pixel = "([x, y]) => document.querySelector('#live canvas').getContext('2d').getImageData(x, y, 1, 1).data[0]"
     assert page.evaluate(pixel, [200, 400]) > 200  # her coat, wherever the clip has panned
@@ -150,7 +154,7 @@ def test_webcam_paints_the_person_segmented_live(page):
     page.wait_for_function("() => /frames\\/s painted/.test(document.querySelector('#live .live-stats').textContent)",
                            timeout=30_000)
     page.locator("#effect label", has_text="Colour").click()  # the look changes in the browser, live
-    page.wait_for_function("() => window.portraitsegLive.settings.kind === 'color'", timeout=30_000)
+    page.wait_for_function("() => window.portraitsegLive.look.kind === 'color'", timeout=30_000)
     painted = int(page.locator("#live canvas").get_attribute("data-painted"))
     page.wait_for_function("(n) => Number(document.querySelector('#live canvas').dataset.painted) > n + 2",
                            arg=painted, timeout=30_000)

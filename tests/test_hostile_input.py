@@ -76,12 +76,12 @@ def test_the_route_answers_413_to_a_chunked_body_over_the_limit():
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from portraitseg.demo.live import LiveMattes, add_live_route
+    from portraitseg.demo.live import LiveMattes
     from portraitseg.demo.models import ModelChoices
+    from portraitseg.demo.routes import LIVE_FRAMES, frames_route
 
-    app = FastAPI()
-    add_live_route(app, LiveMattes(ModelChoices()))
-    answer = TestClient(app).post("/portraitseg/live", content=(b"x" * 500_000 for _ in range(10)))
+    app = FastAPI(routes=[frames_route(LiveMattes(ModelChoices()))])
+    answer = TestClient(app).post(LIVE_FRAMES, content=(b"x" * 500_000 for _ in range(10)))
     assert answer.status_code == 413 and "byte limit" in answer.text
 
 

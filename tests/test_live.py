@@ -7,8 +7,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from portraitseg.demo.live import LiveMattes, LiveRequestError, add_live_route
+from portraitseg.demo.live import LiveMattes, LiveRequestError
 from portraitseg.demo.models import ModelChoices
+from portraitseg.demo.routes import LIVE_FRAMES, frames_route
 from tests.helpers import EXAMPLES
 
 
@@ -26,7 +27,7 @@ def frame(mattes):
     """A portrait at the size the page sends: the model's live long side (256 for the bundled model)."""
     bgr = cv2.imread(str(EXAMPLES / "grace_hopper.jpg"))
     h, w = bgr.shape[:2]
-    scale = mattes.models.live_long_side(None) / max(h, w)
+    scale = mattes.models.config(mattes.models.live_default).live_long_side / max(h, w)
     return cv2.cvtColor(cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA),
                         cv2.COLOR_BGR2RGB)
 
@@ -60,6 +61,8 @@ def test_each_viewer_is_smoothed_on_their_own(mattes, frame):
     (b"not an image", {}, "not a JPEG or PNG"),
     (None, {"model": "nobody"}, "unknown model 'nobody'"),
     (None, {"threshold": "high"}, "threshold must be a number"),
+    (None, {"threshold": "1"}, "threshold must be between 0 and 1"),  # the range of effects.py and config.json
+    (None, {"threshold": "0"}, "threshold must be between 0 and 1"),
     (None, {"smoothing": "1"}, "smoothing must be in"),
 ])
 def test_bad_requests_are_refused_with_the_reason(mattes, frame, data, query, reason):
@@ -73,15 +76,12 @@ def test_a_frame_larger_than_a_webcam_is_refused(mattes):
 
 
 def test_route_answers_the_matte_bytes_or_the_reason(mattes, frame):
-    app = FastAPI()
-    add_live_route(app, mattes)
-    client = TestClient(app)
-    answer = client.post("/portraitseg/live?stream=c&smoothing=0", content=jpeg(frame),
+    client = TestClient(FastAPI(routes=[frames_route(mattes)]))
+    answer = client.post(f"{LIVE_FRAMES}?stream=c&smoothing=0", content=jpeg(frame),
                          headers={"Accept-Encoding": "gzip"})
     assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"  # undone by the client
     width, height = int(answer.headers["X-Width"]), int(answer.headers["X-Height"])
     assert (height, width) == frame.shape[:2] and len(answer.content) == width * height
     assert float(answer.headers["X-Model-Ms"]) > 0
-    assert answer.headers["X-Live-Long-Side"] == "256"  # the bundled config's live_long_side: the page sends that
-    refused = client.post("/portraitseg/live", content=b"junk")
+    refused = client.post(LIVE_FRAMES, content=b"junk")
     assert refused.status_code == 400 and "not a JPEG" in refused.text

@@ -60,8 +60,11 @@ def test_the_demo_preselects_each_role(tmp_path):
     assert (models.default, models.live_default) == (DEFAULT_MODEL, DEFAULT_LIVE_MODEL)
     chosen = ModelChoices([str(LIVE_DIR)], live=DEFAULT_MODEL)
     assert (chosen.default, chosen.live_default) == (str(LIVE_DIR), DEFAULT_MODEL)
-    assert "Live model" in models.describe(models.live_default, "live") and "256px" in models.describe(
-        models.live_default, "live")
+    from portraitseg.demo.routes import live_page
+
+    line = live_page(models).describe(models.live_default)
+    assert line.startswith("**Live model** `portrait-live`") and "256px" in line and "browser" in line, line
+    assert "**Photo model** `portrait-unet-mnv2`" in models.describe(models.default)
 
 
 @pytest.fixture(scope="module")

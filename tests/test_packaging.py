@@ -24,7 +24,7 @@ def test_wheel_maps_the_folders_to_subpackages_and_ships_data(wheel):
     for module in ("portraitseg/zoo/model.py", "portraitseg/augment/transforms.py", "portraitseg/trainers/loop.py",
                    "portraitseg/demo/ui.py", "portraitseg/hub_cards/render.py", "portraitseg/hub_cards/model_card.md",
                    "portraitseg/zoo/encoders/mobilenet_v2.py", "portraitseg/cli/predict.py",
-                   "portraitseg/demo/examples/grace_hopper.jpg", "portraitseg/demo/live.js",
+                   "portraitseg/demo/examples/grace_hopper.jpg", "portraitseg/demo/live_page/camera.mjs",
                    "portraitseg/zoo/bundled/portrait-unet-mnv2/model.onnx", "portraitseg/trainers/default.yaml",
                    "portraitseg/zoo/bundled/portrait-live/model.onnx", "portraitseg/zoo/bundled/portrait-live/NOTICE",
                    "portraitseg/zoo/selfie_layers.py",

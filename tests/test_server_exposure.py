@@ -17,18 +17,21 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from portraitseg.demo.browser import MODELS_ROUTE, add_browser_routes, runtime_installed
+from portraitseg.demo.browser import runtime_installed
 from portraitseg.demo.models import ModelChoices
+from portraitseg.demo.routes import LIVE_CONFIG, LIVE_FRAMES, MODEL_FILE, demo_routes, frames_route, live_page
 from tests.helpers import EXAMPLES, free_port
 
 needs_runtime = pytest.mark.skipif(not runtime_installed(), reason="ONNX Runtime Web is not fetched "
                                    "(scripts/fetch_browser_runtime.py): the browser routes hand out no model")
 
 
-def browser_app(models: ModelChoices) -> TestClient:
-    app = FastAPI()
-    add_browser_routes(app, models)
-    return TestClient(app)
+def demo_app(models: ModelChoices) -> TestClient:
+    return TestClient(FastAPI(routes=demo_routes(models, live_page(models))))
+
+
+def onnx_url(models: ModelChoices, name: str) -> str:
+    return MODEL_FILE.format(index=models.names.index(name))
 
 
 @needs_runtime
@@ -40,17 +43,16 @@ def test_a_model_file_linked_out_of_its_folder_is_never_served(tmp_path, tiny_ch
     shutil.copytree(tiny_checkpoint, linked)
     (linked / "model.int8.onnx").symlink_to(secret)
     models = ModelChoices([str(good), str(linked)])  # the second -m model is checked as the first is
-    client = browser_app(models)
-    index = models.names.index(str(linked))
-    config = client.get(f"{MODELS_ROUTE}/config.json", params={"model": str(linked)})
-    assert config.status_code == 200 and config.json()["browser"] is False and "link" in config.json()["reason"]
-    answer = client.get(f"{MODELS_ROUTE}/{index}/model.onnx")
+    client = demo_app(models)
+    entry = client.get(LIVE_CONFIG).json()["models"][str(linked)]
+    assert "onnx" not in entry["browser"] and "link" in entry["browser"]["reason"]
+    answer = client.get(onnx_url(models, str(linked)))
     assert answer.status_code == 404 and b"PRIVATE" not in answer.content
     # a file swapped for a link after the start is never followed: the page gets what was checked then
-    served = client.get(f"{MODELS_ROUTE}/{models.names.index(str(good))}/model.onnx").content
+    served = client.get(onnx_url(models, str(good))).content
     (good / "model.onnx").unlink()
     (good / "model.onnx").symlink_to(secret)
-    again = client.get(f"{MODELS_ROUTE}/{models.names.index(str(good))}/model.onnx")
+    again = client.get(onnx_url(models, str(good)))
     assert again.status_code == 200 and again.content == served and b"PRIVATE" not in again.content
 
 
@@ -63,10 +65,11 @@ def test_a_hub_model_is_fetched_once_at_start_and_served_from_that_snapshot(monk
     calls = []
     monkeypatch.setattr(hub, "download", lambda ref: calls.append(ref) or snapshot)
     models = ModelChoices(["hf://org/tiny"])
-    client = browser_app(models)
+    client = demo_app(models)
     for _ in range(5):
-        assert client.get(f"{MODELS_ROUTE}/config.json", params={"model": "hf://org/tiny"}).json()["browser"]
-        assert client.get(f"{MODELS_ROUTE}/0/model.onnx").status_code == 200
+        assert client.get(LIVE_CONFIG).json()["models"]["hf://org/tiny"]["browser"]["onnx"] == onnx_url(
+            models, "hf://org/tiny").lstrip("/")
+        assert client.get(onnx_url(models, "hf://org/tiny")).status_code == 200
     models.get("hf://org/tiny")
     assert calls == ["hf://org/tiny"]
 
@@ -113,7 +116,7 @@ def serve(app: FastAPI, port: int):
 
 def post_frame(port: int, data: bytes, source: str = "127.0.0.1") -> int:
     with socket.create_connection(("127.0.0.1", port), timeout=20, source_address=(source, 0)) as sock:
-        sock.sendall(f"POST /portraitseg/live?stream=viewer HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n"
+        sock.sendall(f"POST {LIVE_FRAMES}?stream=viewer HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n"
                      "Connection: close\r\n\r\n".encode() + data)
         reply = b""
         while chunk := sock.recv(65536):
@@ -124,7 +127,7 @@ def post_frame(port: int, data: bytes, source: str = "127.0.0.1") -> int:
 def test_one_stalling_address_does_not_starve_a_real_viewer():
     """40 sockets from 127.0.0.2 each send a header and one byte of a 20 KB frame; a viewer at 127.0.0.1 sends
     frames meanwhile and gets at least 90% of them answered."""
-    from portraitseg.demo.live import LiveMattes, add_live_route
+    from portraitseg.demo.live import LiveMattes
 
     try:
         socket.create_connection(("127.0.0.1", 9), timeout=0.1, source_address=("127.0.0.2", 0)).close()
@@ -132,8 +135,7 @@ def test_one_stalling_address_does_not_starve_a_real_viewer():
         pass
     except OSError:
         pytest.skip("this machine cannot send from 127.0.0.2")
-    app = FastAPI()
-    add_live_route(app, LiveMattes(ModelChoices()))
+    app = FastAPI(routes=[frames_route(LiveMattes(ModelChoices()))])
     port = free_port()
     server, thread = serve(app, port)
     stalled = []
@@ -202,8 +204,7 @@ def test_x_forwarded_for_is_trusted_only_from_a_named_proxy(monkeypatch):
     from portraitseg.demo import ui
 
     class Page:  # what launch() uses of a Gradio app; launching records what uvicorn would be configured with
-        server_app, server_port, share_url = FastAPI(), 0, None
-        live_mattes = type("Mattes", (), {"models": None})()
+        server_port, share_url = 0, None
         trusted = []
 
         def launch(self, **options):
@@ -215,13 +216,11 @@ def test_x_forwarded_for_is_trusted_only_from_a_named_proxy(monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(ui, "add_live_route", lambda *args: None)
-    monkeypatch.setattr(ui, "add_browser_routes", lambda *args: None)
     monkeypatch.setattr(ui, "exit_cleanly_on_stop_signals", lambda: None)
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")  # uvicorn's own default: loopback clients trusted
     page = Page()
-    ui.launch(page)
-    ui.launch(page, trusted_proxies=["10.1.2.3"])
+    ui.launch(page, [])
+    ui.launch(page, [], trusted_proxies=["10.1.2.3"])
     assert page.trusted == ["", "10.1.2.3"]  # by default no client can name its own address
 
 
@@ -287,7 +286,7 @@ def test_every_way_to_start_the_demo_checks_the_address_before_loading_a_model(m
 def test_frames_are_worked_on_by_a_few_threads_of_the_routes_own():
     """However many viewers send at once, at most MAX_FRAMES_IN_WORK frames are decoded and segmented at a time,
     on the route's own threads (each thread that works on frames keeps a pool of freed memory)."""
-    from portraitseg.demo.live import MAX_FRAMES_IN_WORK, add_live_route
+    from portraitseg.demo.live import MAX_FRAMES_IN_WORK
 
     active, seen, lock = [0], set(), threading.Lock()
 
@@ -300,9 +299,7 @@ def test_frames_are_worked_on_by_a_few_threads_of_the_routes_own():
             active[0] -= 1
         return np.zeros((4, 4), np.uint8), 1.0
 
-    fake_mattes.models = ModelChoices()
-    app = FastAPI()
-    add_live_route(app, fake_mattes)
+    app = FastAPI(routes=[frames_route(fake_mattes)])
     port = free_port()
     server, thread = serve(app, port)
     try:

@@ -66,8 +66,8 @@ def test_train_throughput(tmp_path):
 
 def test_architectures(data, tmp_path):
     out = tool([REPO / "benchmarks/architectures.py", "--encoders", "mobilenet_v2_050", "mediapipe_selfie", "--size",
-                "64", "64", "--rounds", "1", "--calls", "1", "--train-steps", "1", "--workers", "0", "--train-data",
-                data, "--out", tmp_path / "pairs.md"], tmp_path)
+                "64", "64", "--rounds", "1", "--calls", "1", "--threads", "1", "--train-steps", "1", "--train-pairs", "16",
+                "--workers", "0", "--train-data", data, "--out", tmp_path / "pairs.md"], tmp_path)
     table = (tmp_path / "pairs.md").read_text()
     assert "| mobilenet_v2_050 | light |" in table and "| mobilenet_v2_050 | unet |" in table
     assert "| mediapipe_selfie | selfie |" in table  # the live model's pair

@@ -49,7 +49,7 @@ def test_a_camera_without_window_support_falls_back_to_the_browser_page(tiny_che
 
     launched = {}
     monkeypatch.setattr(webcam, "window_supported", lambda: False)
-    monkeypatch.setattr(ui, "launch", lambda app, port, **options: launched.update(app=app, port=port))
+    monkeypatch.setattr(ui, "launch", lambda app, routes, port, **options: launched.update(app=app, port=port))
     assert main(["webcam", "-m", str(tiny_checkpoint), "--source", "0", "--port", "7999"]) == 0
     assert launched["port"] == 7999 and "Webcam tab" in capsys.readouterr().out
     chosen = {c["props"].get("elem_id"): c["props"].get("value") for c in launched["app"].config["components"]}

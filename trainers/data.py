@@ -11,6 +11,7 @@ from torch.utils.data import Dataset
 from portraitseg.errors import ImageReadError
 from portraitseg.evaluation.data import Pair, aligned_mask, load_pair, report_bad_pairs
 from portraitseg.geometry import IGNORE_LABEL, cover_crop, letterbox, plan_fit, resize, resize_label
+from portraitseg.thresholds import label_person
 
 
 def load_label(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -120,4 +121,4 @@ class TrainingSet(Dataset):
 
 def split_label(label: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch of uint8 labels -> (target, valid) floats: target 1 on person pixels, valid 0 where unknown."""
-    return (label > 127).float(), (label != IGNORE_LABEL).float()
+    return label_person(label).float(), (label != IGNORE_LABEL).float()

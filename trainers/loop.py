@@ -22,6 +22,7 @@ from portraitseg.augment.pipeline import Pipeline
 from portraitseg.errors import PortraitsegError
 from portraitseg.plugins import get_registry
 from portraitseg.segmenter import Segmenter
+from portraitseg.thresholds import label_person
 from portraitseg.datapaths import resolve_data_dir
 from portraitseg.trainers.config import RECIPE, TrainConfig, dump_config, renamed_settings
 from portraitseg.evaluation.body_crops import BODY_CROPS, body_crop_pairs, body_crop_view, held_out_names
@@ -313,7 +314,7 @@ class Trainer:
     def _record_hardness(self, logits: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> None:
         """For each person-free sample of the batch (nobody pasted in), the share of it painted as person."""
         with torch.no_grad():
-            empty = (labels > 127).flatten(1).sum(1) == 0
+            empty = label_person(labels).flatten(1).sum(1) == 0
             painted = (logits.detach().float() > self.threshold_logit).flatten(1).float().mean(1)
         for index, is_empty, share in zip(indices.tolist(), empty.tolist(), painted.tolist()):
             if is_empty:

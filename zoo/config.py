@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from portraitseg.errors import CheckpointError
-from portraitseg.thresholds import DEFAULT_THRESHOLD
+from portraitseg.thresholds import DEFAULT_THRESHOLD, valid_threshold
 
 MAX_CONFIG_BYTES = 2**20  # config.json is under 1 KB; a larger one is not a model config
 FORMAT_VERSION = 3  # 2: input_size split into train_size, serve_long_side, live_long_side; 3: decoder plugins
@@ -22,6 +22,12 @@ PATH_PARAMS = {"pretrained"}  # encoder parameters that name files: training-tim
 # The fields that define the network (what a checkpoint's weights must fit): compared on resume, init_from, soups.
 ARCHITECTURE_FIELDS = ("encoder", "encoder_params", "decoder", "decoder_params", "decoder_channels", "decoder_convs",
                        "aux_heads")
+
+
+# The U-Net's widths (one per stage, coarse to fine) and blocks per stage: a config's defaults, as configs before
+# format 3 name no decoder (the U-Net), and the U-Net's registered defaults (zoo/decoders/plugin.py).
+UNET_DECODER_CHANNELS = (96, 64, 32, 16)
+UNET_DECODER_CONVS = 2
 
 
 def _finite(value: Any) -> bool:
@@ -56,8 +62,8 @@ class ModelConfig:
     encoder_params: dict[str, Any] = field(default_factory=dict)
     decoder: str = "unet"
     decoder_params: dict[str, Any] = field(default_factory=dict)
-    decoder_channels: tuple[int, ...] = (96, 64, 32, 16)
-    decoder_convs: int = 2
+    decoder_channels: tuple[int, ...] = UNET_DECODER_CHANNELS
+    decoder_convs: int = UNET_DECODER_CONVS
     aux_heads: bool = False
     train_size: tuple[int, int] = (256, 256)
     serve_long_side: int = 256
@@ -156,7 +162,7 @@ class ModelConfig:
             # pixels are 0-255: a std outside [0.001, 10000] overflows or flattens float32 inputs (an empty mask)
             problems.append("normalization must be {'mean': [3 numbers within +-10000], 'std': [3 numbers from 0.001 "
                             f"to 10000]}}, got {norm!r}")
-        if not (_finite(self.threshold) and 0 < self.threshold < 1):
+        if not valid_threshold(self.threshold):
             problems.append(f"threshold must be a number between 0 and 1, got {self.threshold!r}")
         if problems:
             raise CheckpointError(f"{source}: invalid model config: " + "; ".join(problems))

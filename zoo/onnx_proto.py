@@ -1,7 +1,7 @@
-"""What an ONNX file says about itself, read by walking its protobuf (no onnx package, no weights loaded): its
-metadata keys (is it ours?) and how many bytes of external data it makes ONNX Runtime read (a 1 KB ``model.onnx``
-may name gigabytes of weights beside it, so a size check that looks at the .onnx file alone would let them
-through).
+"""What an ONNX file says about itself, read by walking its protobuf (no onnx package, no session, no weights
+loaded): its metadata (is it ours? what config does it carry?) and how many bytes of external data it makes ONNX
+Runtime read (a 1 KB ``model.onnx`` may name gigabytes of weights beside it, so a size check that looks at the .onnx
+file alone would let them through).
 
 Tensors with external data are found where ONNX allows them: a graph's initializers and sparse initializers, and
 node attributes (tensors and subgraphs, such as an If's branches), at any depth."""
@@ -118,10 +118,15 @@ def external_data_bytes(path: Path) -> int | None:
         return None
 
 
-def metadata_keys(path: Path) -> set[str]:
-    """The keys of the ONNX file's metadata (empty where it has none or is not an ONNX protobuf)."""
+def metadata(path: Path) -> dict[str, str]:
+    """The ONNX file's metadata (empty where it has none or is not an ONNX protobuf)."""
     try:
-        return {bytes(dict(_fields(entry)).get(_ENTRY_KEY, b"")).decode("utf-8", "replace")
-                for field, entry in _fields(memoryview(Path(path).read_bytes())) if field == _MODEL_METADATA}
+        entries = [dict(_fields(entry)) for field, entry in _fields(memoryview(Path(path).read_bytes()))
+                   if field == _MODEL_METADATA]
     except _Malformed:
-        return set()
+        return {}
+    return {_text(entry.get(_ENTRY_KEY, b"")): _text(entry.get(_ENTRY_VALUE, b"")) for entry in entries}
+
+
+def _text(value: memoryview | bytes) -> str:
+    return bytes(value).decode("utf-8", "replace")

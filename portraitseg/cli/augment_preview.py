@@ -30,9 +30,10 @@ def overlay(image, mask):
     import numpy as np
 
     from portraitseg.geometry import IGNORE_LABEL
+    from portraitseg.thresholds import label_person
 
     out = image.astype(np.float32)
-    person, unknown = mask > 127, mask == IGNORE_LABEL
+    person, unknown = label_person(mask), mask == IGNORE_LABEL
     out[person] = out[person] * 0.6 + np.array([0, 255, 0], np.float32) * 0.4
     out[unknown] = out[unknown] * 0.6 + np.array([255, 255, 0], np.float32) * 0.4
     out = np.ascontiguousarray(out.astype(np.uint8))

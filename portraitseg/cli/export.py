@@ -25,14 +25,14 @@ def onnx_problem(path: Path) -> str | None:
     model's config): a user's own ONNX model is never replaced."""
     from portraitseg.zoo.config import MAX_MODEL_FILE_BYTES
     from portraitseg.zoo.onnx_contract import CONFIG_KEY
-    from portraitseg.zoo.onnx_proto import metadata_keys
+    from portraitseg.zoo.onnx_proto import metadata
 
     if path.stat().st_size > MAX_MODEL_FILE_BYTES:
         return "it is larger than any model this project exports"
     with open(path, "rb") as handle:  # an ONNX model opens with its IR version (field 1, a varint: byte 0x08)
         if handle.read(1) != b"\x08":
             return "it is not an ONNX file"
-    return None if CONFIG_KEY in metadata_keys(path) else "it is an ONNX file portraitseg did not export"
+    return None if CONFIG_KEY in metadata(path) else "it is an ONNX file portraitseg did not export"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,13 +6,14 @@ import argparse
 
 from portraitseg.cli.common import (PORT, add_effect_arguments, add_model_arguments, effect_from_args,
                                     load_from_args)
+from portraitseg.effects import VIEW_SOFTNESS
 from portraitseg.temporal import DEFAULT_SMOOTHING
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser, edges="bilinear", role="live")
     parser.add_argument("--source", default="0", help="camera index or video file")
-    add_effect_arguments(parser, "--effect", default="blur", softness=0.2)
+    add_effect_arguments(parser, "--effect", default="blur", softness=VIEW_SOFTNESS)
     parser.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
                         help="temporal mask smoothing in [0, 1): how strongly a pixel's flicker is held back where "
                              "the picture is still (moving parts are never held back)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portraitseg.hookspecs import hookimpl
+from portraitseg.zoo.config import UNET_DECODER_CHANNELS, UNET_DECODER_CONVS
 
 
 def _unet(*args, **kwargs):
@@ -26,7 +27,8 @@ def _selfie(*args, **kwargs):
 @hookimpl
 def register_decoders(register):
     # defaults: the settings the benchmarks build each decoder with (a config names its own)
-    register("unet", _unet, defaults={"decoder_channels": [96, 64, 32, 16], "decoder_convs": 2},
+    register("unet", _unet, defaults={"decoder_channels": list(UNET_DECODER_CHANNELS),
+                                      "decoder_convs": UNET_DECODER_CONVS},
              description="U-Net: full 3x3 conv blocks at every stride down to the encoder's finest map "
                          "(decoder_convs per stage; 0.1.0 to 0.4.0's decoder)")
     register("light", _light, defaults={"decoder_channels": [96, 64, 32], "decoder_convs": 1},

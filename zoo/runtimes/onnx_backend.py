@@ -15,6 +15,11 @@ def import_onnxruntime():
     return require("onnxruntime", "the ONNX Runtime backend")
 
 
+def wants_cuda(device: str, available: list[str]) -> bool:
+    """Whether ``device`` means CUDA with these ONNX Runtime providers: named, or ``auto`` where CUDA is offered."""
+    return device.startswith("cuda") or (device == "auto" and "CUDAExecutionProvider" in available)
+
+
 def default_threads() -> int:
     """One intra-op thread per core this process may use."""
     try:
@@ -59,12 +64,11 @@ class OnnxBackend:
     def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None, spin: bool = True) -> None:
         ort = import_onnxruntime()
         available = ort.get_available_providers()
-        wants_cuda = device.startswith("cuda") or (device == "auto" and "CUDAExecutionProvider" in available)
         if device.startswith("cuda") and "CUDAExecutionProvider" not in available:
             raise BackendUnavailableError(
                 "device 'cuda' asked for, but this onnxruntime has no CUDA provider: pip install 'portraitseg[gpu]'"
             )
-        providers = (["CUDAExecutionProvider"] if wants_cuda else []) + ["CPUExecutionProvider"]
+        providers = (["CUDAExecutionProvider"] if wants_cuda(device, available) else []) + ["CPUExecutionProvider"]
         options = session_options(threads, spin)
         self.session = _open_session(ort, Path(path), options, providers)
         # onnxruntime-gpu lists CUDA as available even without a GPU and silently falls back: report what runs.
