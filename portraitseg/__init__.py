@@ -13,7 +13,7 @@ from portraitseg.errors import (
     PortraitsegError,
 )
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "BackendUnavailableError",
