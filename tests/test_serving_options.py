@@ -31,7 +31,8 @@ def test_the_live_form_is_made_once_and_shares_the_backend():
 
 
 def test_the_webcam_command_runs_the_model_at_its_live_size(monkeypatch, tmp_path):
-    """``portraitseg webcam`` (a video file here) feeds frames at the bundled model's live long side."""
+    """``portraitseg webcam`` (a video file here) feeds frames at its model's live long side (the live model's by
+    default)."""
     import cv2
 
     from portraitseg.cli import main
@@ -51,7 +52,7 @@ def test_the_webcam_command_runs_the_model_at_its_live_size(monkeypatch, tmp_pat
         writer.write(np.full((120, 160, 3), 128, np.uint8))
     writer.release()
     assert main(["webcam", "--source", str(clip), "--no-window", "--output", str(tmp_path / "out.mp4")]) == 0
-    from portraitseg.zoo.catalog import DEFAULT_MODEL, bundled_models
+    from portraitseg.zoo.catalog import bundled_models, default_model
     from portraitseg.zoo.config import ModelConfig
 
-    assert seen == [ModelConfig.load(bundled_models()[DEFAULT_MODEL]).live_long_side]
+    assert seen == [ModelConfig.load(bundled_models()[default_model("live")]).live_long_side]
