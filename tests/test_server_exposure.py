@@ -3,8 +3,6 @@ the snapshot taken at start, body slots shared fairly between client addresses, 
 addresses never taken from a header a client writes, and one viewer's frames in flight at once."""
 
 import io
-import json
-import os
 import shutil
 import socket
 import threading
