@@ -159,13 +159,15 @@ def _live_viewers(url: str, viewers: int, frames: int) -> dict[int, int]:
     import cv2
     import httpx
 
+    from portraitseg.demo.routes import LIVE_FRAMES
+
     bgr = cv2.imread(str(PHOTO))
     scale = 256 / max(bgr.shape[:2])
     frame = cv2.imencode(".jpg", cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))[1]
 
     def viewer(number: int) -> list[int]:
         with httpx.Client(timeout=60) as client:
-            return [client.post(f"{url}portraitseg/live", params={"stream": f"viewer-{number}"},
+            return [client.post(url + LIVE_FRAMES.lstrip("/"), params={"stream": f"viewer-{number}"},
                                 content=frame.tobytes()).status_code for _ in range(frames)]
 
     with ThreadPoolExecutor(viewers) as pool:

@@ -168,16 +168,16 @@ def matte_uint8(alpha: np.ndarray) -> np.ndarray:
     return to_uint8(alpha, 255)
 
 
-def setting(value: str | None, name: str, default: float, low: float, high: float) -> float:
-    """A numeric query setting, checked against its range."""
+def setting(value: str | None, name: str, default: float, valid, expectation: str) -> float:
+    """A numeric query setting, refused unless ``valid(number)`` (``expectation`` says what is, for the error)."""
     if value is None or value == "":
         return default
     try:
         number = float(value)
     except ValueError:
         raise LiveRequestError(f"{name} must be a number, got {value!r}") from None
-    if not low <= number <= high:
-        raise LiveRequestError(f"{name} must be in [{low}, {high}], got {number}")
+    if not valid(number):
+        raise LiveRequestError(f"{name} must be {expectation}, got {number}")
     return number
 
 
@@ -209,11 +209,11 @@ class LiveMattes:
         if model not in self.models.names:
             raise LiveRequestError(f"unknown model {model!r}; this demo serves {', '.join(self.models.names)}")
         segmenter = self.models.get(model)
-        threshold = setting(query.get("threshold"), "threshold", segmenter.threshold, 0.0, 1.0)
-        if not valid_threshold(threshold):
-            raise LiveRequestError(f"threshold must be between 0 and 1, got {threshold}")
-        softness = setting(query.get("softness"), "softness", 0.0, 0.0, 1.0)
-        smoothing = setting(query.get("smoothing"), "smoothing", DEFAULT_SMOOTHING, 0.0, 0.95)
+        threshold = setting(query.get("threshold"), "threshold", segmenter.threshold, valid_threshold,
+                            "between 0 and 1")
+        softness = setting(query.get("softness"), "softness", 0.0, lambda v: 0 <= v <= 1, "in [0, 1]")
+        smoothing = setting(query.get("smoothing"), "smoothing", DEFAULT_SMOOTHING, lambda v: 0 <= v <= 0.95,
+                            "in [0, 0.95]")
         frame = decode_frame(data)
         live = segmenter.live()
         start = time.perf_counter()

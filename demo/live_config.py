@@ -63,17 +63,18 @@ class LivePage:
     page's routes by role (frames, runtime); ``onnx_url(index)``: the address of the index-th model's ONNX file."""
 
     def __init__(self, models: ModelChoices, routes: dict[str, str], onnx_url) -> None:
-        self.models = [live_model(models, name, onnx_url(index)) for index, name in enumerate(models.names)]
+        self.models = {name: live_model(models, name, onnx_url(index)) for index, name in enumerate(models.names)}
         self.config = {"default": models.live_default, "look": START_LOOK, "routes": routes,
-                       "models": dict(zip(models.names, (model.entry for model in self.models)))}
+                       "models": {name: model.entry for name, model in self.models.items()}}
 
     def onnx(self, index: int) -> bytes | None:
         """The index-th model's ONNX bytes (None: no such model, or it runs on the server)."""
-        return self.models[index].onnx if 0 <= index < len(self.models) else None
+        models = list(self.models.values())
+        return models[index].onnx if 0 <= index < len(models) else None
 
     def describe(self, name: str) -> str:
         """The webcam tab's line on model ``name`` (no session opened for it)."""
-        model = self.models[list(self.config["models"]).index(name)]
+        model = self.models[name]
         return f"**Live model** `{name}` · input long side {model.entry['live_long_side']}px · runs {model.where}"
 
 

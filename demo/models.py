@@ -27,6 +27,7 @@ class ModelChoices:
         self.live_default = live or (default_model("live") if self.names else None)
         self.backend, self.device = backend, device
         self._paths = {name: resolve_model(name) for name in self.names}  # a Hub model's snapshot, fetched once
+        self._configs: dict[str, ModelConfig] = {}
         self._loaded: dict[str, Segmenter] = {}
         self._lock = threading.Lock()
 
@@ -35,14 +36,16 @@ class ModelChoices:
         return self._paths[name]
 
     def config(self, name: str) -> ModelConfig:
-        """Model ``name``'s config, read from its folder or a bare ONNX file's metadata: no session is opened for it."""
+        """Model ``name``'s config, read once from its folder or a bare ONNX file's metadata: no session is opened
+        for it."""
         from portraitseg.zoo.onnx_contract import config_from_onnx_metadata
         from portraitseg.zoo.onnx_proto import metadata
 
-        path = self.path(name)
-        if path.suffix == ".onnx":
-            return config_from_onnx_metadata(metadata(path), str(path))
-        return ModelConfig.load(path)
+        if name not in self._configs:
+            path = self.path(name)
+            self._configs[name] = (config_from_onnx_metadata(metadata(path), str(path)) if path.suffix == ".onnx"
+                                   else ModelConfig.load(path))
+        return self._configs[name]
 
     @property
     def default(self) -> str | None:

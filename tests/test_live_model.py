@@ -63,6 +63,7 @@ def test_the_demo_preselects_each_role(tmp_path):
     from portraitseg.demo.routes import live_page
 
     line = live_page(models).describe(models.live_default)
+    assert not models._loaded  # the live config and the live tab's line come from files: no model was loaded
     assert line.startswith("**Live model** `portrait-live`") and "256px" in line and "browser" in line, line
     assert "**Photo model** `portrait-unet-mnv2`" in models.describe(models.default)
 
